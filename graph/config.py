@@ -1,0 +1,107 @@
+"""Linkwatch settings: one table of named settings, read from the environment.
+
+Every setting has a documented default (docs/configuration.md lists them all).
+Neo4j's own variable names (NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD,
+NEO4J_DATABASE) point Linkwatch at an external server; when NEO4J_URI is unset
+Linkwatch uses the managed local server started by ``linkwatch neo4j start``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CYPHER_DIR = PROJECT_ROOT / "cypher"
+RUNTIME_POM = PROJECT_ROOT / "docker" / "neo4j-runtime" / "pom.xml"
+
+# Pinned together: GDS 2.13.9 was released against Neo4j 5.26.24.
+NEO4J_VERSION = "5.26.24"
+GDS_VERSION = "2.13.9"
+
+# name -> (default, description); the single source for docs/configuration.md
+SETTINGS: dict[str, tuple[str, str]] = {
+    "LINKWATCH_HOME": (str(PROJECT_ROOT / ".linkwatch"), "state folder: managed Neo4j data, logs, generated password"),
+    "LINKWATCH_RUNTIME_DIR": (str(PROJECT_ROOT / ".linkwatch" / "runtime"), "cache of the Neo4j + GDS jars resolved by Maven, shared by every LINKWATCH_HOME"),
+    "LINKWATCH_MAVEN_SETTINGS": ("", "a Maven settings.xml (mirror, proxy, local repository) used to resolve the jars"),
+    "LINKWATCH_NEO4J_PORT": ("7687", "Bolt port of the managed Neo4j (always bound to 127.0.0.1)"),
+    "LINKWATCH_NEO4J_HEAP": ("4g", "JVM heap of the managed Neo4j (GDS projections live here)"),
+    "LINKWATCH_NEO4J_PAGECACHE": ("2g", "page cache of the managed Neo4j"),
+    "LINKWATCH_NEO4J_START_TIMEOUT": ("180", "seconds to wait for the managed Neo4j to answer"),
+    "LINKWATCH_JAVA": ("", "java executable to run Neo4j with (default: JAVA_HOME, PATH, then /usr/lib/jvm)"),
+    "NEO4J_URI": ("", "Bolt URI of an external Neo4j; unset = the managed server"),
+    "NEO4J_USERNAME": ("neo4j", "user for NEO4J_URI"),
+    "NEO4J_PASSWORD": ("", "password for NEO4J_URI"),
+    "NEO4J_DATABASE": ("neo4j", "database Linkwatch reads and writes"),
+}
+
+
+def setting(name: str) -> str:
+    default, _ = SETTINGS[name]
+    value = os.environ.get(name, "")
+    return value if value != "" else default
+
+
+@dataclass(frozen=True)
+class ManagedPaths:
+    home: Path
+    runtime: Path
+
+    @property
+    def neo4j_home(self) -> Path:
+        return self.home / "neo4j"
+
+    @property
+    def conf_dir(self) -> Path:
+        return self.neo4j_home / "conf"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.neo4j_home / "data"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.neo4j_home / "logs"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.neo4j_home / "neo4j.pid"
+
+    @property
+    def password_file(self) -> Path:
+        return self.home / "neo4j-password"
+
+    @property
+    def lib_dir(self) -> Path:
+        return self.runtime / "lib"
+
+    @property
+    def plugins_dir(self) -> Path:
+        return self.runtime / "plugins"
+
+
+def managed_paths() -> ManagedPaths:
+    home = Path(setting("LINKWATCH_HOME")).expanduser().resolve()
+    runtime_root = Path(setting("LINKWATCH_RUNTIME_DIR")).expanduser().resolve()
+    return ManagedPaths(home=home, runtime=runtime_root / f"neo4j-{NEO4J_VERSION}-gds-{GDS_VERSION}")
+
+
+@dataclass(frozen=True)
+class Connection:
+    uri: str
+    username: str
+    password: str
+    database: str
+    managed: bool
+
+
+def connection() -> Connection:
+    """Where Linkwatch connects: NEO4J_URI when set, else the managed server."""
+    database = setting("NEO4J_DATABASE")
+    uri = setting("NEO4J_URI")
+    if uri:
+        return Connection(uri, setting("NEO4J_USERNAME"), setting("NEO4J_PASSWORD"), database, managed=False)
+    paths = managed_paths()
+    password = paths.password_file.read_text().strip() if paths.password_file.exists() else ""
+    port = setting("LINKWATCH_NEO4J_PORT")
+    return Connection(f"bolt://127.0.0.1:{port}", "neo4j", password, database, managed=True)

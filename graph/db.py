@@ -1,0 +1,123 @@
+"""Neo4j access: one driver per process, connectivity and GDS checks, the schema.
+
+Usage::
+
+    from graph import db
+    records = db.run("load/accounts", rows=batch)   # cypher/load/accounts.cypher
+    db.apply_schema()
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from neo4j import Driver, GraphDatabase
+from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
+
+from graph import cypher
+from graph.config import Connection, connection
+from graph.errors import GdsMissing, Neo4jUnavailable
+
+_lock = threading.Lock()
+_driver: Driver | None = None
+_driver_conn: Connection | None = None
+
+
+def _hint(conn: Connection) -> str:
+    if conn.managed:
+        return "start it with `linkwatch neo4j start`"
+    return "check NEO4J_URI, NEO4J_USERNAME and NEO4J_PASSWORD"
+
+
+def driver() -> Driver:
+    """The process-wide driver for the configured server (created on first use)."""
+    global _driver, _driver_conn
+    conn = connection()
+    with _lock:
+        if _driver is not None and _driver_conn == conn:
+            return _driver
+        if _driver is not None:
+            _driver.close()
+        if conn.managed and not conn.password:
+            raise Neo4jUnavailable(f"the managed Neo4j has not been started yet; {_hint(conn)}")
+        _driver = GraphDatabase.driver(conn.uri, auth=(conn.username, conn.password))
+        _driver_conn = conn
+        return _driver
+
+
+def close() -> None:
+    global _driver, _driver_conn
+    with _lock:
+        if _driver is not None:
+            _driver.close()
+        _driver, _driver_conn = None, None
+
+
+def database() -> str:
+    return connection().database
+
+
+def verify() -> None:
+    """Raise Neo4jUnavailable with an actionable message unless the server answers."""
+    conn = connection()
+    try:
+        driver().verify_connectivity()
+    except AuthError as exc:
+        raise Neo4jUnavailable(f"Neo4j at {conn.uri} refused the credentials for user {conn.username!r}; {_hint(conn)}") from exc
+    except (ServiceUnavailable, OSError) as exc:
+        raise Neo4jUnavailable(f"Neo4j is not reachable at {conn.uri}; {_hint(conn)}") from exc
+
+
+def gds_version() -> str:
+    """The server's GDS version; GdsMissing when the plugin is not installed."""
+    verify()
+    try:
+        records, _, _ = driver().execute_query(cypher.query("admin/gds_version"), database_=database())
+    except ClientError as exc:
+        if "gds.version" in (exc.message or "") or exc.code in (
+            "Neo.ClientError.Statement.SyntaxError",
+            "Neo.ClientError.Procedure.ProcedureNotFound",
+        ):
+            raise GdsMissing(
+                f"Neo4j at {connection().uri} has no Graph Data Science plugin (RETURN gds.version() failed: "
+                f"{exc.message}); install GDS 2.13+ or use `linkwatch neo4j start`"
+            ) from exc
+        raise
+    return records[0]["version"]
+
+
+def run(name: str, **params: Any) -> list[dict[str, Any]]:
+    """Run the saved statement ``cypher/<name>.cypher`` with parameters; rows as dicts."""
+    records, _, _ = driver().execute_query(cypher.query(name), params, database_=database())
+    return [record.data() for record in records]
+
+
+def run_write(name: str, **params: Any) -> Any:
+    """Run a saved statement in one write transaction and return its summary counters."""
+    with driver().session(database=database()) as session:
+        return session.execute_write(lambda tx: tx.run(cypher.query(name), params).consume().counters)
+
+
+def apply_schema() -> int:
+    """Create every constraint and index in ``cypher/schema.cypher``; safe to repeat."""
+    statements = cypher.statements("schema")
+    with driver().session(database=database()) as session:
+        for statement in statements:
+            session.run(statement).consume()
+        session.run(cypher.query("admin/await_indexes"), timeout_seconds=300).consume()
+    return len(statements)
+
+
+def gds(show_progress: bool = False):
+    """A GraphDataScience client on the shared driver (Bolt only: the open GDS build has no Arrow server)."""
+    from graphdatascience import GraphDataScience
+
+    gds_version()  # a clear GdsMissing instead of the client's own error
+    return GraphDataScience(driver(), database=database(), arrow=False, show_progress=show_progress)
+
+
+def wipe() -> None:
+    """Delete every node, relationship and in-memory GDS graph of the configured database."""
+    with driver().session(database=database()) as session:
+        session.run(cypher.query("admin/drop_projections"), database=database()).consume()
+        session.run(cypher.query("admin/wipe")).consume()
