@@ -215,3 +215,11 @@ def test_unreachable_maven_central_is_reported(tmp_path, monkeypatch):
     with pytest.raises(RuntimeSetupError, match="Maven Central is unreachable"):
         runtime.ensure_runtime(log=lambda _msg: None)
     assert not (tmp_path / "runtime").joinpath(runtime.COMPLETE_MARKER).exists()
+
+
+def test_every_setting_is_documented():
+    from graph.config import SETTINGS
+
+    doc = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text()
+    missing = [name for name in SETTINGS if f"| `{name}` |" not in doc]
+    assert missing == []
