@@ -1,0 +1,90 @@
+"""The Linkwatch analyst web app: ``create_app()`` builds it (Flask application factory)."""
+from __future__ import annotations
+
+import os
+import secrets
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from graph.config import managed_paths, setting
+
+csrf = CSRFProtect()
+
+
+def _secret_key() -> str:
+    """LINKWATCH_SECRET_KEY, else a key generated once and kept (mode 0600) in LINKWATCH_HOME."""
+    if setting("LINKWATCH_SECRET_KEY"):
+        return setting("LINKWATCH_SECRET_KEY")
+    path = managed_paths().home / "flask-secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.endswith(".json") or bool(request.headers.get("Authorization"))
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    from app import auth, views
+
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=_secret_key(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=setting("LINKWATCH_SECURE_COOKIES") == "1",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        # CSRF is checked in _authenticate_and_protect below, so that bearer-token calls skip it.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+    )
+    if test_config:
+        app.config.update(test_config)
+
+    csrf.init_app(app)
+    auth.login_manager.init_app(app)
+    app.extensions["linkwatch_login_throttle"] = auth.LoginThrottle()
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(views.bp)
+
+    @app.before_request
+    def _authenticate_and_protect():
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            # A bearer request is authenticated by its token alone, never by a session cookie
+            # that happens to ride along; that is what makes skipping CSRF safe.
+            user = auth.user_for_token(header[len("Bearer "):].strip())
+            if user is None:
+                return jsonify(error="invalid or revoked API token"), 401
+            g._login_user = user
+            return None
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            csrf.protect()
+        return None
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc):
+        if _wants_json():
+            return jsonify(error=f"CSRF check failed: {exc.description}"), 400
+        return render_template("error.html", code=400, message=f"CSRF check failed: {exc.description}"), 400
+
+    for code, message in ((403, "You do not have access to this page."), (404, "Not found."),
+                          (500, "Something went wrong on the server; the error was logged.")):
+        def handler(exc, code=code, message=message):
+            if _wants_json():
+                return jsonify(error=message), code
+            return render_template("error.html", code=code, message=message), code
+
+        app.register_error_handler(code, handler)
+
+    return app

@@ -16,6 +16,7 @@ from graph.errors import LinkwatchError
 # Modules that add sub-commands: each has register(subparsers).
 COMMAND_MODULES = [
     "app.cli",
+    "app.web_cli",
 ]
 
 

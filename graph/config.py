@@ -29,6 +29,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "LINKWATCH_NEO4J_PAGECACHE": ("2g", "page cache of the managed Neo4j"),
     "LINKWATCH_NEO4J_START_TIMEOUT": ("180", "seconds to wait for the managed Neo4j to answer"),
     "LINKWATCH_JAVA": ("", "java executable to run Neo4j with (default: JAVA_HOME, PATH, then /usr/lib/jvm)"),
+    "LINKWATCH_SECRET_KEY": ("", "Flask session signing key (default: generated once into <LINKWATCH_HOME>/flask-secret-key)"),
+    "LINKWATCH_SECURE_COOKIES": ("0", "1 = session cookies only over HTTPS (set it behind a TLS proxy)"),
     "NEO4J_URI": ("", "Bolt URI of an external Neo4j; unset = the managed server"),
     "NEO4J_USERNAME": ("neo4j", "user for NEO4J_URI"),
     "NEO4J_PASSWORD": ("", "password for NEO4J_URI"),

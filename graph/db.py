@@ -86,16 +86,16 @@ def gds_version() -> str:
     return records[0]["version"]
 
 
-def run(name: str, **params: Any) -> list[dict[str, Any]]:
+def run(query_name: str, /, **params: Any) -> list[dict[str, Any]]:
     """Run the saved statement ``cypher/<name>.cypher`` with parameters; rows as dicts."""
-    records, _, _ = driver().execute_query(cypher.query(name), params, database_=database())
+    records, _, _ = driver().execute_query(cypher.query(query_name), params, database_=database())
     return [record.data() for record in records]
 
 
-def run_write(name: str, **params: Any) -> Any:
+def run_write(query_name: str, /, **params: Any) -> Any:
     """Run a saved statement in one write transaction and return its summary counters."""
     with driver().session(database=database()) as session:
-        return session.execute_write(lambda tx: tx.run(cypher.query(name), params).consume().counters)
+        return session.execute_write(lambda tx: tx.run(cypher.query(query_name), params).consume().counters)
 
 
 def apply_schema() -> int:
