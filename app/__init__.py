@@ -33,7 +33,7 @@ def _wants_json() -> bool:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from app import auth, views
+    from app import auth, console_views, views
 
     app = Flask(__name__)
     app.config.update(
@@ -47,6 +47,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        CONSOLE_TIMEOUT_S=float(setting("LINKWATCH_CONSOLE_TIMEOUT_S")),
+        CONSOLE_MAX_ROWS=int(setting("LINKWATCH_CONSOLE_MAX_ROWS")),
     )
     if test_config:
         app.config.update(test_config)
@@ -56,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["linkwatch_login_throttle"] = auth.LoginThrottle()
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(console_views.bp)
 
     @app.before_request
     def _authenticate_and_protect():

@@ -31,6 +31,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "LINKWATCH_JAVA": ("", "java executable to run Neo4j with (default: JAVA_HOME, PATH, then /usr/lib/jvm)"),
     "LINKWATCH_SECRET_KEY": ("", "Flask session signing key (default: generated once into <LINKWATCH_HOME>/flask-secret-key)"),
     "LINKWATCH_SECURE_COOKIES": ("0", "1 = session cookies only over HTTPS (set it behind a TLS proxy)"),
+    "LINKWATCH_CONSOLE_TIMEOUT_S": ("30", "Cypher console: seconds before the server terminates a query"),
+    "LINKWATCH_CONSOLE_MAX_ROWS": ("10000", "Cypher console: rows returned at most (the result says when it was truncated)"),
     "NEO4J_URI": ("", "Bolt URI of an external Neo4j; unset = the managed server"),
     "NEO4J_USERNAME": ("neo4j", "user for NEO4J_URI"),
     "NEO4J_PASSWORD": ("", "password for NEO4J_URI"),

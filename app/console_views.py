@@ -1,0 +1,35 @@
+"""The Cypher console's JSON API: POST /api/cypher (role analyst and above)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
+
+from app.auth import require_role
+from graph import audit, console
+
+bp = Blueprint("console", __name__)
+
+STATUS = {console.QueryRefused: 403, console.QueryInvalid: 400, console.QueryTimeout: 408}
+
+
+@bp.route("/api/cypher", methods=["POST"])
+@require_role("analyst")
+def run_cypher():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+        return jsonify(error='send JSON {"query": "…", "params": {…}}'), 400
+    query, params = body["query"], body.get("params") or {}
+    if not isinstance(params, dict):
+        return jsonify(error="params must be a JSON object"), 400
+    limits = current_app.config
+    outcome: dict = {"query": query, "params": params}
+    try:
+        result = console.run_readonly(query, params, timeout_s=limits["CONSOLE_TIMEOUT_S"],
+                                      max_rows=limits["CONSOLE_MAX_ROWS"], metadata={"user": current_user.name})
+    except tuple(STATUS) as exc:
+        audit.record("console.query", current_user.name, **outcome, refused=True, error=str(exc),
+                     kind=type(exc).__name__)
+        return jsonify(error=str(exc)), STATUS[type(exc)]
+    audit.record("console.query", current_user.name, **outcome, refused=False, rows=len(result.rows),
+                 truncated=result.truncated, ms=result.ms)
+    return jsonify(columns=result.columns, rows=result.rows, truncated=result.truncated, ms=result.ms)
