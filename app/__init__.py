@@ -33,7 +33,7 @@ def _wants_json() -> bool:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from app import auth, console_views, views
+    from app import auth, console_views, graphview, views
 
     app = Flask(__name__)
     app.config.update(
@@ -59,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(console_views.bp)
+    app.register_blueprint(graphview.bp)
 
     @app.before_request
     def _authenticate_and_protect():

@@ -1,15 +1,24 @@
-"""The Cypher console's JSON API: POST /api/cypher (role analyst and above)."""
+"""The Cypher console: its page, POST /api/cypher and the per-user history (role analyst and above)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_login import current_user
 
+from app import graphview
 from app.auth import require_role
 from graph import audit, console
 
 bp = Blueprint("console", __name__)
 
 STATUS = {console.QueryRefused: 403, console.QueryInvalid: 400, console.QueryTimeout: 408}
+
+
+@bp.route("/console")
+@require_role("analyst")
+def page():
+    return render_template("console.html", query=request.args.get("query", ""),
+                           max_rows=current_app.config["CONSOLE_MAX_ROWS"],
+                           timeout_s=current_app.config["CONSOLE_TIMEOUT_S"])
 
 
 @bp.route("/api/cypher", methods=["POST"])
@@ -32,4 +41,16 @@ def run_cypher():
         return jsonify(error=str(exc)), STATUS[type(exc)]
     audit.record("console.query", current_user.name, **outcome, refused=False, rows=len(result.rows),
                  truncated=result.truncated, ms=result.ms)
-    return jsonify(columns=result.columns, rows=result.rows, truncated=result.truncated, ms=result.ms)
+    response = {"columns": result.columns, "rows": result.rows, "truncated": result.truncated, "ms": result.ms}
+    nodes, rels = graphview.collect(result.rows)
+    if nodes:
+        response["graph"] = graphview.network(nodes, rels)
+    return jsonify(response)
+
+
+@bp.route("/api/cypher/history")
+@require_role("analyst")
+def history():
+    events = audit.recent("console.query", user=current_user.name, limit=50)
+    return jsonify(history=[{"at": e["at"], "query": e["details"]["query"], "params": e["details"]["params"],
+                             "refused": e["details"]["refused"]} for e in events])

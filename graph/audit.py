@@ -12,8 +12,9 @@ def record(action: str, user: str, **details: Any) -> None:
     db.run("app/audit_record", action=action, user=user, details=json.dumps(details, default=str, sort_keys=True))
 
 
-def recent(action: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    rows = db.run("app/audit_recent", action=action, limit=limit)
+def recent(action: str | None = None, user: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Newest first."""
+    rows = db.run("app/audit_recent", action=action, user=user, limit=limit)
     for row in rows:
         row["details"] = json.loads(row["details"])
     return rows

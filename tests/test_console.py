@@ -15,7 +15,7 @@ PASSWORD = "correct horse battery"
 def small_graph(empty_db):
     empty_db.execute_query(
         "UNWIND range(1, 30) AS i CREATE (:Account {account_id: 'a' + i})"
-        " WITH 1 AS one MATCH (a:Account {account_id: 'a1'}), (b:Account {account_id: 'a2'})"
+        " WITH count(*) AS created MATCH (a:Account {account_id: 'a1'}), (b:Account {account_id: 'a2'})"
         " CREATE (a)-[:RELATED {kind: 'invited'}]->(b)"
     )
     return empty_db
@@ -150,3 +150,45 @@ def test_every_console_query_is_audited(api):
     assert ran["user"] == "ana" and ran["details"]["params"] == {"id": "a3"} and ran["details"]["rows"] == 1
     assert refused["details"]["query"] == "MATCH (a) DETACH DELETE a"
     assert "read-only" in refused["details"]["error"]
+
+
+def _session_login(client, name):
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
+
+
+def test_console_page_for_analysts_only_with_local_assets(api):
+    client, _, _ = api
+    _session_login(client, "vera")
+    assert client.get("/console").status_code == 403
+    client.post("/logout", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"',
+                                                          client.get("/").get_data(as_text=True)).group(1)})
+    _session_login(client, "ana")
+    page = client.get("/console").get_data(as_text=True)
+    assert 'src="/vendor/vis/vis-network.min.js"' in page
+    assert "http://" not in page and "https://" not in page
+    script = client.get("/vendor/vis/vis-network.min.js")
+    assert script.status_code == 200 and b"vis" in script.data[:2000]
+    assert client.get("/vendor/vis/../../__init__.py").status_code == 404
+
+
+def test_session_console_call_needs_csrf_header(api):
+    client, _, _ = api
+    _session_login(client, "ana")
+    assert client.post("/api/cypher", json={"query": "RETURN 1 AS one"}).status_code == 400
+    csrf_token = re.search(r'data-csrf="([^"]+)"', client.get("/console").get_data(as_text=True)).group(1)
+    ok = client.post("/api/cypher", json={"query": "RETURN 1 AS one"}, headers={"X-CSRFToken": csrf_token})
+    assert ok.status_code == 200 and ok.get_json()["rows"] == [[1]]
+
+
+def test_graph_results_come_with_a_pyvis_network(api):
+    client, analyst, _ = api
+    body = client.post("/api/cypher", json={"query": "MATCH p = (:Account)-[:RELATED]->(:Account) RETURN p"},
+                       headers=analyst).get_json()
+    graph = body["graph"]
+    assert sorted(n["label"] for n in graph["nodes"]) == ["a1", "a2"]
+    assert [e["label"] for e in graph["edges"]] == ["RELATED"]
+    assert graph["shown"] == graph["total"] == 2
+    history = client.get("/api/cypher/history", headers=analyst).get_json()["history"]
+    assert history[0]["query"].startswith("MATCH p = ")
