@@ -1,12 +1,13 @@
 """The Cypher console: its page, POST /api/cypher and the per-user history (role analyst and above)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_login import current_user
 
 from app import graphview
 from app.auth import require_role
-from graph import audit, console
+from graph import audit, console, queries
+from graph.errors import LinkwatchError
 
 bp = Blueprint("console", __name__)
 
@@ -54,3 +55,63 @@ def history():
     events = audit.recent("console.query", user=current_user.name, limit=50)
     return jsonify(history=[{"at": e["at"], "query": e["details"]["query"], "params": e["details"]["params"],
                              "refused": e["details"]["refused"]} for e in events])
+
+
+@bp.route("/api/queries")
+@require_role("analyst")
+def list_queries():
+    found = queries.search(current_user.name, request.args.get("q", ""), request.args.get("tag", ""))
+    return jsonify(queries=[q.as_dict() for q in found])
+
+
+@bp.route("/api/queries", methods=["POST"])
+@require_role("analyst")
+def save_query():
+    body = request.get_json(silent=True) or {}
+    try:
+        saved = queries.save(current_user.name, str(body.get("title", "")), str(body.get("query", "")),
+                             str(body.get("description", "")), body.get("params") or {}, body.get("tags") or [])
+    except console.QueryRefused as exc:
+        return jsonify(error=str(exc)), 403
+    except LinkwatchError as exc:
+        return jsonify(error=str(exc)), 400
+    audit.record("query.save", current_user.name, id=saved.id, title=saved.title)
+    return jsonify(saved.as_dict()), 201
+
+
+@bp.route("/api/queries/import", methods=["POST"])
+@require_role("analyst")
+def import_query():
+    upload = request.files.get("file")
+    if upload is None:
+        return jsonify(error="send the .cypher file as multipart field 'file'"), 400
+    try:
+        text = upload.read().decode("utf-8")
+        saved = queries.import_file(current_user.name, text, upload.filename or "upload.cypher")
+    except UnicodeDecodeError:
+        return jsonify(error=f"{upload.filename}: not UTF-8 text"), 400
+    except console.QueryRefused as exc:
+        return jsonify(error=f"{upload.filename}: {exc}"), 403
+    except LinkwatchError as exc:
+        return jsonify(error=str(exc)), 400
+    audit.record("query.import", current_user.name, id=saved.id, title=saved.title, filename=upload.filename)
+    return jsonify(saved.as_dict()), 201
+
+
+@bp.route("/api/queries/<query_id>.cypher")
+@require_role("analyst")
+def export_query(query_id: str):
+    found = queries.find(current_user.name, query_id)
+    if found is None:
+        return jsonify(error=f"no query {query_id!r}"), 404
+    return Response(found.to_file(), mimetype="text/plain",
+                    headers={"Content-Disposition": f'attachment; filename="{query_id}.cypher"'})
+
+
+@bp.route("/api/queries/<query_id>", methods=["DELETE"])
+@require_role("analyst")
+def delete_query(query_id: str):
+    if not queries.delete(current_user.name, query_id):
+        return jsonify(error=f"no query {query_id!r} of yours"), 404
+    audit.record("query.delete", current_user.name, id=query_id)
+    return "", 204

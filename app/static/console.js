@@ -31,6 +31,71 @@
     highlight.innerHTML = out + "\n";
   }
 
+  function setQuery(text, params) {
+    query.value = text;
+    paint(query.value);
+    syncParams();
+    paramsBox.querySelectorAll("input").forEach((input) => {
+      if (params && input.name in params) {
+        const value = params[input.name];
+        input.value = typeof value === "string" ? value : JSON.stringify(value);
+      }
+    });
+  }
+
+  async function loadLibrary() {
+    const search = new URLSearchParams({ q: document.getElementById("library-search").value,
+                                         tag: document.getElementById("library-tag").value });
+    const response = await fetch("/api/queries?" + search);
+    if (!response.ok) return;
+    const list = document.getElementById("library-list");
+    list.innerHTML = "";
+    (await response.json()).queries.forEach((item) => {
+      const li = document.createElement("li");
+      const open = document.createElement("button");
+      open.type = "button";
+      open.className = "link";
+      open.textContent = item.title;
+      open.title = item.description;
+      open.addEventListener("click", () => {
+        setQuery(item.query, item.params);
+        document.getElementById("query-description").textContent = item.description;
+      });
+      const meta = document.createElement("div");
+      meta.className = "muted small";
+      meta.textContent = (item.owner ? "mine · " : "") + item.tags.join(", ") + " · ";
+      const exportLink = document.createElement("a");
+      exportLink.href = "/api/queries/" + encodeURIComponent(item.id) + ".cypher";
+      exportLink.textContent = "export";
+      meta.appendChild(exportLink);
+      li.append(open, meta);
+      list.appendChild(li);
+    });
+  }
+
+  async function saveQuery() {
+    const title = window.prompt("Title for this query");
+    if (!title) return;
+    const tags = (window.prompt("Tags, comma-separated (optional)") || "").split(",");
+    const response = await fetch("/api/queries", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify({ title: title, query: query.value, params: paramValues(), tags: tags }),
+    });
+    const body = await response.json();
+    errorBox.textContent = response.ok ? "" : body.error;
+    if (response.ok) { statusLine.textContent = "saved as " + body.id; loadLibrary(); }
+  }
+
+  async function importQuery(file) {
+    const form = new FormData();
+    form.append("file", file);
+    const response = await fetch("/api/queries/import", { method: "POST", headers: { "X-CSRFToken": csrf }, body: form });
+    const body = await response.json();
+    errorBox.textContent = response.ok ? "" : body.error;
+    if (response.ok) { statusLine.textContent = "imported " + body.title; loadLibrary(); }
+  }
+
   function paramNames(text) {
     const stripped = text.replace(/\/\/[^\n]*/g, "").replace(/'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*"/g, "");
     return [...new Set([...stripped.matchAll(/\$([A-Za-z_]\w*)/g)].map((m) => m[1]))];
@@ -142,7 +207,7 @@
       button.type = "button";
       button.className = "link";
       button.textContent = item.query;
-      button.addEventListener("click", () => { query.value = item.query; paint(query.value); syncParams(); });
+      button.addEventListener("click", () => setQuery(item.query, item.params));
       li.appendChild(button);
       li.append(" " + item.at + (item.refused ? " · refused" : ""));
       list.appendChild(li);
@@ -162,7 +227,14 @@
   document.getElementById("export-csv").addEventListener("click", () =>
     download("result.csv", "text/csv", [last.columns.map(csvCell).join(",")]
       .concat(last.rows.map((r) => r.map(csvCell).join(","))).join("\n") + "\n"));
+  document.getElementById("save").addEventListener("click", saveQuery);
+  document.getElementById("library-search").addEventListener("input", loadLibrary);
+  document.getElementById("library-tag").addEventListener("input", loadLibrary);
+  document.getElementById("library-import").addEventListener("change", (e) => {
+    if (e.target.files.length) importQuery(e.target.files[0]);
+  });
   paint(query.value);
   syncParams();
   loadHistory();
+  loadLibrary();
 })();
