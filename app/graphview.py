@@ -82,8 +82,9 @@ def network(nodes: dict[str, dict], rels: dict[str, dict], max_nodes: int = MAX_
     for node_id in kept:
         node = nodes[node_id]
         label = _label_of(node)
-        net.add_node(node_id, label=_caption(node), title=f"{label}\n{_tooltip(node)}", group=label,
-                     color=LABEL_COLOURS.get(label, "#6b7280"))
+        # colour, not vis "group": a group's palette would override the per-label colour
+        net.add_node(node_id, label=_caption(node), title=f"{label}\n{_tooltip(node)}",
+                     color=LABEL_COLOURS.get(label, "#6b7280"), kind=label)
     kept_set = set(kept)
     for rel in rels.values():
         if rel["_start"] in kept_set and rel["_end"] in kept_set:

@@ -128,11 +128,20 @@
     return params;
   }
 
+  function nodeText(node) {
+    return "(" + node._labels.join(":") + " " + (node.account_id || node.value || node.name || node.template_id || node._id) + ")";
+  }
+
   function cellText(value) {
     if (value === null || value === undefined) return "";
     if (typeof value === "object") {
-      if (value._labels) return "(" + value._labels.join(":") + " " + (value.account_id || value.value || value.name || value._id) + ")";
+      if (value._labels) return nodeText(value);
       if (value._type) return "[:" + value._type + "]";
+      if (value._nodes) {
+        let text = nodeText(value._nodes[0]);
+        value._relationships.forEach((rel, i) => { text += "-[:" + rel._type + "]-" + nodeText(value._nodes[i + 1]); });
+        return text;
+      }
       return JSON.stringify(value);
     }
     return String(value);
@@ -149,10 +158,12 @@
     });
   }
 
+  // Drawn when the Graph tab is visible: vis-network lays out into the container's real size.
   function renderGraph(result) {
     const note = document.getElementById("graph-note");
     const container = document.getElementById("network");
     container.innerHTML = "";
+    if (!result || document.getElementById("tab-graph").hidden) return;
     if (!result.graph) { note.textContent = "No nodes in this result."; return; }
     note.textContent = result.graph.shown < result.graph.total
       ? "Showing " + result.graph.shown + " of " + result.graph.total + " nodes." : result.graph.total + " nodes.";
@@ -172,6 +183,11 @@
     if (!response.ok) {
       statusLine.textContent = "";
       errorBox.textContent = body.error || ("HTTP " + response.status);
+      table.innerHTML = "";
+      last = null;
+      document.getElementById("export-csv").disabled = true;
+      document.getElementById("export-json").disabled = true;
+      document.querySelector(".tabs button[data-tab=table]").click();
       return;
     }
     last = body;
@@ -217,8 +233,13 @@
   document.querySelectorAll(".tabs button").forEach((tab) => tab.addEventListener("click", () => {
     document.querySelectorAll(".tabs button").forEach((t) => t.classList.toggle("active", t === tab));
     document.querySelectorAll(".tab").forEach((s) => { s.hidden = s.id !== "tab-" + tab.dataset.tab; });
+    if (tab.dataset.tab === "graph") renderGraph(last);
   }));
-  query.addEventListener("input", () => { paint(query.value); syncParams(); });
+  query.addEventListener("input", () => {
+    paint(query.value);
+    syncParams();
+    document.getElementById("query-description").textContent = "";
+  });
   query.addEventListener("scroll", () => { highlight.scrollTop = query.scrollTop; });
   query.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); run(); } });
   document.getElementById("run").addEventListener("click", run);
