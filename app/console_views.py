@@ -17,7 +17,7 @@ STATUS = {console.QueryRefused: 403, console.QueryInvalid: 400, console.QueryTim
 @bp.route("/console")
 @require_role("analyst")
 def page():
-    return render_template("console.html", query=request.args.get("query", ""),
+    return render_template("console.html", query=request.args.get("query", ""), params=request.args.get("params", "{}"),
                            max_rows=current_app.config["CONSOLE_MAX_ROWS"],
                            timeout_s=current_app.config["CONSOLE_TIMEOUT_S"])
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from neo4j import Driver, GraphDatabase
+from neo4j import Driver, GraphDatabase, NotificationDisabledClassification
 from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
 
 from graph import cypher
@@ -40,7 +40,11 @@ def driver() -> Driver:
             _driver.close()
         if conn.managed and not conn.password:
             raise Neo4jUnavailable(f"the managed Neo4j has not been started yet; {_hint(conn)}")
-        _driver = GraphDatabase.driver(conn.uri, auth=(conn.username, conn.password))
+        # "unknown label/property" notices are normal on a fresh or partly loaded graph: keep logs quiet.
+        _driver = GraphDatabase.driver(
+            conn.uri, auth=(conn.username, conn.password),
+            notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
+        )
         _driver_conn = conn
         return _driver
 

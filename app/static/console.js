@@ -254,8 +254,9 @@
   document.getElementById("library-import").addEventListener("change", (e) => {
     if (e.target.files.length) importQuery(e.target.files[0]);
   });
-  paint(query.value);
-  syncParams();
+  let initialParams = {};
+  try { initialParams = JSON.parse(document.getElementById("console-script").dataset.params || "{}"); } catch (e) { /* ignore */ }
+  setQuery(query.value, initialParams);
   loadHistory();
   loadLibrary();
 })();

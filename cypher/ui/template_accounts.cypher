@@ -1,0 +1,6 @@
+// Every account that sent a prompt template.
+MATCH (:PromptTemplate {template_id: $value})<-[r:SENT]-(a:Account)
+RETURN a.account_id AS account, a.org AS org, toString(a.created_at) AS created_at, type(r) AS via,
+       r.n AS uses, toString(r.first_seen) AS first_seen, toString(r.last_seen) AS last_seen, a.requests AS requests
+ORDER BY uses DESC, account
+SKIP $skip LIMIT $limit
