@@ -144,6 +144,11 @@ def identifier_url(kind: str, value) -> str:
     return url_for("investigate.identifier", kind=kind, value=str(value))
 
 
+def query_with(**changes) -> str:
+    """The current query string with some arguments replaced (for sort and page links)."""
+    return urlencode({**request.args.to_dict(), **changes})
+
+
 @bp.app_context_processor
 def _helpers():
-    return {"identifier_url": identifier_url, "urlencode": urlencode}
+    return {"identifier_url": identifier_url, "query_with": query_with}

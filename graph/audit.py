@@ -7,9 +7,10 @@ from typing import Any
 from graph import db
 
 
-def record(action: str, user: str, **details: Any) -> None:
-    """Append one event; ``details`` are stored as JSON so any shape is kept as given."""
-    db.run("app/audit_record", action=action, user=user, details=json.dumps(details, default=str, sort_keys=True))
+def record(action: str, user: str, subject: str | None = None, **details: Any) -> None:
+    """Append one event about ``subject`` (e.g. ``campaign:cmp-1``); ``details`` are stored as JSON."""
+    db.run("app/audit_record", action=action, user=user, subject=subject,
+           details=json.dumps(details, default=str, sort_keys=True))
 
 
 def recent(action: str | None = None, user: str | None = None, limit: int = 100) -> list[dict[str, Any]]:

@@ -1,0 +1,168 @@
+"""Campaigns dashboard, campaign detail (evidence, accounting, network, members, export) and cases."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app import graphview
+from app.auth import require_role
+from app.investigate import respond, shown
+from graph import cases
+from graph.errors import LinkwatchError
+
+bp = Blueprint("campaigns", __name__)
+
+PAGE_SIZE = 50
+MEMBER_PAGE_SIZE = 100
+NETWORK_MEMBERS = 150  # members drawn in the network view (highest scores); the table lists all of them
+NETWORK_SHARED = 150
+SORT_KEYS = {"score", "size", "requests", "first_activity", "last_activity", "campaign_id"}
+
+
+def _json_view() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _int(name: str, default: int, low: int = 0) -> int:
+    try:
+        return max(low, int(request.args.get(name, default)))
+    except ValueError:
+        return default
+
+
+def _float(name: str, default: float) -> float:
+    try:
+        return float(request.args.get(name, default))
+    except ValueError:
+        return default
+
+
+def _parse_json(value, default):
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return default
+    return value if value is not None else default
+
+
+@bp.route("/campaigns")
+@bp.route("/api/campaigns", endpoint="dashboard_json")
+@require_role("viewer")
+def dashboard():
+    filters = {
+        "min_score": _float("min_score", 0.0),
+        "flagged_only": request.args.get("flagged", "1") == "1",
+        "active_only": request.args.get("active", "1") == "1",
+    }
+    rows = shown("ui/campaigns", **filters)
+    capability = request.args.get("capability", "").strip().lower()
+    status = request.args.get("status", "").strip()
+    lineage = request.args.get("lineage", "").strip()
+    for row in rows:
+        row["accounting"] = _parse_json(row["accounting"], {})
+        row["capabilities"] = row["accounting"].get("capabilities", {})
+    if capability:
+        rows = [r for r in rows if capability in r["capabilities"]]
+    if status:
+        rows = [r for r in rows if r["case_status"] == status]
+    if lineage:
+        rows = [r for r in rows if r["lineage"] == lineage]
+    sort = request.args.get("sort", "score")
+    sort = sort if sort in SORT_KEYS else "score"
+    descending = request.args.get("order", "desc") != "asc"
+    present = sorted((r for r in rows if r[sort] is not None), key=lambda r: r[sort], reverse=descending)
+    rows = present + [r for r in rows if r[sort] is None]  # missing values last, whatever the order
+    page = _int("page", 1, low=1)
+    shown_rows = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    return respond("campaigns.html", _json_view(), campaigns=shown_rows, total=len(rows), page=page,
+                   pages=max(1, -(-len(rows) // PAGE_SIZE)), sort=sort, order="desc" if descending else "asc",
+                   filters={**filters, "capability": capability, "status": status, "lineage": lineage},
+                   statuses=cases.STATUSES)
+
+
+def _campaign_or_404(campaign_id: str) -> dict:
+    rows = shown("ui/campaign", campaign=campaign_id)
+    if not rows:
+        abort(404)
+    row = rows[0]
+    campaign = row["campaign"]
+    campaign["accounting"] = _parse_json(campaign.get("accounting"), {})
+    campaign["contributions"] = _parse_json(campaign.get("contributions"), {})
+    return {"campaign": campaign, "history": row["history"], "case": row["case"]}
+
+
+@bp.route("/campaigns/<campaign_id>")
+@bp.route("/api/campaigns/<campaign_id>", endpoint="campaign_json")
+@require_role("viewer")
+def campaign(campaign_id: str):
+    found = _campaign_or_404(campaign_id)
+    page = _int("page", 1, low=1)
+    members = shown("ui/campaign_members", campaign=campaign_id, skip=(page - 1) * MEMBER_PAGE_SIZE,
+                    limit=MEMBER_PAGE_SIZE + 1)
+    top = members[:NETWORK_MEMBERS] if page == 1 else shown(
+        "ui/campaign_members", campaign=campaign_id, skip=0, limit=NETWORK_MEMBERS)
+    shared = shown("ui/campaign_shared", members=[m["account"] for m in top], limit=NETWORK_SHARED)
+    case = cases.get("campaign", campaign_id)
+    return respond(
+        "campaign.html", _json_view(), **found, members=members[:MEMBER_PAGE_SIZE], page=page,
+        more=len(members) > MEMBER_PAGE_SIZE, shared=shared, network=_network(top, shared),
+        creation=shown("ui/campaign_creation", campaign=campaign_id),
+        notes=case["notes"], case_history=case["history"], statuses=cases.STATUSES,
+    )
+
+
+def _network(members: list[dict], shared: list[dict]) -> dict:
+    """The drawn part of a campaign: its highest-scoring members and what at least two of them share."""
+    nodes = {f"a:{m['account']}": {"_id": f"a:{m['account']}", "_labels": ["Account"], "account_id": m["account"],
+                                   "score": m["score"], "org": m["org"]} for m in members}
+    rels = {}
+    for item in shared:
+        node_id = f"i:{item['id']}"
+        nodes[node_id] = {"_id": node_id, "_labels": [item["label"]], "value": item["value"],
+                          "proxy_type": item["proxy_type"], "accounts": len(item["users"])}
+        for user in item["users"]:
+            rels[f"{user}->{node_id}"] = {"_id": f"{user}->{node_id}", "_type": "USES", "_start": f"a:{user}",
+                                          "_end": node_id}
+    return graphview.network(nodes, rels, max_nodes=NETWORK_MEMBERS + NETWORK_SHARED)
+
+
+@bp.route("/campaigns/<campaign_id>/members.csv")
+@require_role("viewer")
+def members_csv(campaign_id: str):
+    _campaign_or_404(campaign_id)
+    rows = shown("ui/campaign_members", campaign=campaign_id, skip=0, limit=10_000_000)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["account_id", "org", "created_at", "score", "cohesion", "requests", "capabilities", "label"])
+    for r in rows:
+        writer.writerow([r["account"], r["org"] or "", r["created_at"] or "", r["score"], r["cohesion"],
+                         r["requests"] if r["requests"] is not None else "", ";".join(r["capabilities"] or []),
+                         r["label"] or ""])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{campaign_id}-members.csv"'})
+
+
+@bp.route("/cases/<kind>/<subject_id>", methods=["POST"])
+@require_role("analyst")
+def update_case(kind: str, subject_id: str):
+    data = request.get_json(silent=True) if request.is_json else request.form
+    try:
+        if data.get("status") or data.get("assignee") is not None:
+            cases.update(kind, subject_id, current_user.name, status=data.get("status") or None,
+                         assignee=data.get("assignee"))
+        if (data.get("note") or "").strip():
+            cases.add_note(kind, subject_id, current_user.name, data["note"])
+    except LinkwatchError as exc:
+        if request.is_json:
+            return jsonify(error=str(exc)), 400
+        abort(400, description=str(exc))
+    if request.is_json:
+        return jsonify(cases.get(kind, subject_id))
+    target = url_for("campaigns.campaign", campaign_id=subject_id) if kind == "campaign" else \
+        url_for("investigate.account", account_id=subject_id)
+    return redirect(target)

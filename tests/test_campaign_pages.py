@@ -1,0 +1,112 @@
+"""Campaigns dashboard, campaign detail, exports and cases — on campaigns stored by detection's own statements."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+
+from app import auth, create_app
+from graph import db
+
+PASSWORD = "correct horse battery"
+
+
+def _campaign(cid, score, size, requests, capabilities, event="new"):
+    return {"campaign_id": cid, "score": score, "flagged": score >= 50, "size": size,
+            "evidence": [f"{size} accounts share 2 payment methods", f"{size} accounts, {requests} requests"],
+            "contributions": json.dumps({"shared_payment": 30.0, "benign_organization": -5.0}),
+            "accounting": json.dumps({"accounts": size, "requests": requests, "capabilities": capabilities,
+                                      "requests_per_account": requests / size}),
+            "requests": requests, "first_activity": "2026-04-22T00:00:00Z", "last_activity": "2026-06-05T00:00:00Z",
+            "event": event, "related": []}
+
+
+@pytest.fixture
+def client(empty_db):
+    empty_db.execute_query(
+        "UNWIND range(1, 6) AS i CREATE (a:Account {account_id: 'c' + i, requests: 100 * i,"
+        " created_at: datetime('2026-04-2' + toString(i % 3) + 'T08:00:00Z')})"
+        " WITH collect(a) AS accounts CREATE (pm:PaymentMethod {value: 'pm_x'})"
+        " FOREACH (a IN accounts[0..4] | CREATE (a)-[:HAS_IDENTIFIER {kind: 'payment'}]->(pm))"
+        " CREATE (:Account {account_id: 'b1', org: 'Acme'})"
+    )
+    db.run("detect/save_run", run_id="run-1", started_at="2026-06-06T00:00:00Z", engine="gds", accounts=7,
+           linkage_edges=10, flagged_campaigns=1, parameters="{}",
+           campaigns=[_campaign("cmp-big", 91.5, 6, 2100, {"reasoning": 0.8, "coding": 0.2}),
+                      _campaign("cmp-small", 12.0, 1, 10, {"chat": 1.0})])
+    db.run("detect/add_members", rows=[{"campaign_id": "cmp-big", "account_id": f"c{i}"} for i in range(1, 7)]
+           + [{"campaign_id": "cmp-small", "account_id": "b1"}])
+    db.run("detect/account_scores", run_id="run-1")
+    auth.save_user("ana", "analyst", PASSWORD)
+    auth.save_user("vera", "viewer", PASSWORD)
+    return create_app({"TESTING": True}).test_client()
+
+
+def _login(client, name):
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
+
+
+def test_dashboard_filters_sorts_and_pages(client):
+    _login(client, "vera")
+    flagged = client.get("/api/campaigns").get_json()
+    assert [c["campaign_id"] for c in flagged["campaigns"]] == ["cmp-big"]
+    everything = client.get("/api/campaigns?flagged=0&sort=size&order=asc").get_json()
+    assert [c["campaign_id"] for c in everything["campaigns"]] == ["cmp-small", "cmp-big"]
+    assert everything["campaigns"][1]["lineage"] == "new" and everything["campaigns"][1]["case_status"] == "new"
+    by_capability = client.get("/api/campaigns?flagged=0&capability=reasoning").get_json()
+    assert [c["campaign_id"] for c in by_capability["campaigns"]] == ["cmp-big"]
+    page = client.get("/campaigns?flagged=0").get_data(as_text=True)
+    assert page.index("cmp-big") < page.index("cmp-small")
+    assert "6 accounts share 2 payment methods" in page
+
+
+def test_campaign_detail_has_evidence_network_members_and_export(client):
+    _login(client, "vera")
+    data = client.get("/api/campaigns/cmp-big").get_json()
+    assert data["campaign"]["evidence"][0] == "6 accounts share 2 payment methods"
+    assert data["campaign"]["contributions"] == {"shared_payment": 30.0, "benign_organization": -5.0}
+    assert len(data["members"]) == 6 and data["members"][0]["score"] >= data["members"][-1]["score"]
+    assert [(s["value"], len(s["users"])) for s in data["shared"]] == [("pm_x", 4)]
+    assert data["network"]["total"] == 7  # 6 members + the shared card
+    assert len(data["network"]["edges"]) == 4
+    assert sum(d["accounts"] for d in data["creation"]) == 6
+    page = client.get("/campaigns/cmp-big").get_data(as_text=True)
+    assert "data-network=" in page and "/vendor/vis/vis-network.min.js" in page
+    rows = list(csv.DictReader(io.StringIO(client.get("/campaigns/cmp-big/members.csv").get_data(as_text=True))))
+    assert sorted(r["account_id"] for r in rows) == [f"c{i}" for i in range(1, 7)]
+    assert client.get("/campaigns/nope").status_code == 404
+
+
+def test_cases_record_status_assignee_notes_and_audit(client):
+    _login(client, "vera")
+    page = client.get("/campaigns/cmp-big").get_data(as_text=True)
+    assert 'name="status"' not in page  # viewers read, analysts decide
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post("/cases/campaign/cmp-big", data={"status": "confirmed", "csrf_token": token}).status_code == 403
+
+    analyst = create_app({"TESTING": True}).test_client()
+    _login(analyst, "ana")
+    page = analyst.get("/campaigns/cmp-big").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    saved = analyst.post("/cases/campaign/cmp-big", data={"status": "confirmed", "assignee": "ana",
+                                                          "note": "4 accounts on one card", "csrf_token": token})
+    assert saved.status_code == 302
+    data = analyst.get("/api/campaigns/cmp-big").get_json()
+    assert data["case"]["status"] == "confirmed" and data["case"]["assignee"] == "ana"
+    assert [n["text"] for n in data["notes"]] == ["4 accounts on one card"]
+    actions = sorted(e["action"] for e in data["case_history"])
+    assert actions == ["case.note", "case.update"]
+    update = next(e for e in data["case_history"] if e["action"] == "case.update")
+    assert update["user"] == "ana" and update["details"]["status"] == ["new", "confirmed"]
+    dashboard = analyst.get("/api/campaigns?status=confirmed").get_json()
+    assert [(c["campaign_id"], c["case_status"], c["assignee"]) for c in dashboard["campaigns"]] == \
+        [("cmp-big", "confirmed", "ana")]
+    bad = analyst.post("/cases/campaign/cmp-big", json={"status": "closed"},
+                       headers={"X-CSRFToken": token})
+    assert bad.status_code == 400 and "unknown status" in bad.get_json()["error"]
+    missing = analyst.post("/cases/campaign/cmp-none", json={"status": "triage"}, headers={"X-CSRFToken": token})
+    assert missing.status_code == 400 and missing.get_json()["error"] == "no campaign 'cmp-none'"
