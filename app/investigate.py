@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 
 from app.auth import require_role
-from graph import cypher, db
+from graph import cases, cypher, db
 from graph.console import to_json
 
 bp = Blueprint("investigate", __name__)
@@ -73,6 +73,7 @@ def account(account_id: str):
         identifiers=shown("ui/account_identifiers", account=account_id, limit=500),
         linked=shown("ui/account_linked", account=account_id, limit=200),
         campaigns=shown("ui/account_campaigns", account=account_id),
+        case=cases.get("account", account_id), statuses=cases.STATUSES,
     )
 
 

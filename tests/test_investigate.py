@@ -50,6 +50,7 @@ def test_account_page_shows_identifiers_with_share_counts_and_why_linked(client)
     assert data["linked"] == [{"account": "acct-2", "org": "Acme Corp", "weight": 0.5, "why": ["payment"], "strong": True}]
     assert [q["name"] for q in data["cypher"]] == ["ui/account", "ui/account_identifiers", "ui/account_linked",
                                                   "ui/account_campaigns"]
+    assert data["case"] == {"case": None, "notes": [], "history": []}
     page = client.get("/accounts/acct-1").get_data(as_text=True)
     assert 'href="/identifiers/payment/pm_shared"' in page
     assert "Show the Cypher" in page and "cypher/ui/account_identifiers.cypher" in page
