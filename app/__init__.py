@@ -33,7 +33,7 @@ def _wants_json() -> bool:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from app import auth, campaigns, console_views, graphview, investigate, views
+    from app import auth, campaigns, console_views, graphview, investigate, openapi, views
 
     app = Flask(__name__)
     app.config.update(
@@ -62,6 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(graphview.bp)
     app.register_blueprint(investigate.bp)
     app.register_blueprint(campaigns.bp)
+    app.register_blueprint(openapi.bp)
 
     @app.before_request
     def _authenticate_and_protect():

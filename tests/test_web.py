@@ -151,3 +151,18 @@ def test_users_cli_adds_lists_and_rejects_weak_passwords(empty_db):
     assert weak.returncode == 2
     assert weak.stderr.strip() == "linkwatch: error: password must have at least 12 characters"
     assert auth.find_user("dan") is None
+
+
+def test_openapi_describes_every_json_route(app, client):
+    import re as _re
+
+    _login(client, "vera")
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.1")
+    documented = {(path, method) for path, ops in spec["paths"].items() for method in ops}
+    for rule in app.url_map.iter_rules():
+        if not (rule.rule.startswith("/api/") or rule.rule.startswith("/cases/")):
+            continue
+        path = _re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (path, method.lower()) in documented, f"{method} {path} is not in the OpenAPI description"

@@ -1,0 +1,112 @@
+"""OpenAPI 3.1 description of the JSON API, served at /api/openapi.json.
+
+A test checks that every /api/ route of the app is described here.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from app.auth import require_role
+
+bp = Blueprint("openapi", __name__)
+
+_ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_JSON = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def _get(summary: str, *params: dict) -> dict:
+    return {"get": {"summary": summary, "parameters": list(params), "responses": {"200": _JSON, "401": _ERROR}}}
+
+
+def _path_param(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _query_param(name: str, kind: str = "string", description: str = "") -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": description}
+
+
+SPEC = {
+    "openapi": "3.1.0",
+    "info": {"title": "Linkwatch API", "version": "1",
+             "description": "Account-linkage investigation. Authenticate with `Authorization: Bearer <token>` "
+                            "(from `linkwatch users token NAME`); bearer calls need no CSRF token."},
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                            "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+        "schemas": {
+            "Error": {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]},
+            "CypherRequest": {"type": "object", "required": ["query"],
+                              "properties": {"query": {"type": "string"}, "params": {"type": "object"}}},
+            "CypherResult": {"type": "object", "required": ["columns", "rows", "truncated", "ms"],
+                             "properties": {"columns": {"type": "array", "items": {"type": "string"}},
+                                            "rows": {"type": "array", "items": {"type": "array"}},
+                                            "truncated": {"type": "boolean"}, "ms": {"type": "integer"},
+                                            "graph": {"type": "object"}}},
+            "SavedQuery": {"type": "object", "properties": {
+                "id": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"},
+                "query": {"type": "string"}, "params": {"type": "object"},
+                "tags": {"type": "array", "items": {"type": "string"}}, "owner": {"type": ["string", "null"]}}},
+        },
+    },
+    "security": [{"bearer": []}, {"session": []}],
+    "paths": {
+        "/healthz": {"get": {"summary": "Liveness: Neo4j and GDS answer", "security": [],
+                             "responses": {"200": _JSON, "503": _ERROR}}},
+        "/api/openapi.json": _get("This description"),
+        "/api/whoami": _get("The authenticated user and role"),
+        "/api/overview": _get("Node counts per label and the GDS version"),
+        "/api/search": _get("Search accounts and identifiers (id, e-mail, org, IP, CIDR, card, device, proxy network)",
+                            _query_param("q", description="what to look for")),
+        "/api/accounts/{account_id}": _get("An account: record, usage, identifiers, linked accounts, campaigns, case",
+                                           _path_param("account_id")),
+        "/api/identifiers/{kind}/{value}": _get(
+            "Every account on one identifier (payment, ip, device, email, phone, api_key, proxy_network, asn, "
+            "template, or another kind)", _path_param("kind"), _path_param("value"), _query_param("page", "integer")),
+        "/api/campaigns": _get(
+            "Campaigns, filtered, sorted and paged", _query_param("min_score", "number"),
+            _query_param("flagged", description="1 (default) = flagged only"),
+            _query_param("active", description="1 (default) = active only"), _query_param("capability"),
+            _query_param("status", description="case status"), _query_param("lineage"),
+            _query_param("sort", description="score|size|requests|first_activity|last_activity|campaign_id"),
+            _query_param("order", description="desc|asc"), _query_param("page", "integer")),
+        "/api/campaigns/{campaign_id}": _get(
+            "A campaign: evidence, contributions, accounting, network, members (paged), history, case",
+            _path_param("campaign_id"), _query_param("page", "integer")),
+        "/api/cypher": {"post": {
+            "summary": "Run a read-only Cypher query (role analyst)",
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/CypherRequest"}}}},
+            "responses": {"200": {"description": "rows", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/CypherResult"}}}},
+                "400": _ERROR, "401": _ERROR, "403": _ERROR, "408": _ERROR}}},
+        "/api/cypher/history": _get("The caller's recent console queries"),
+        "/api/queries": {
+            **_get("Library and own saved queries", _query_param("q"), _query_param("tag")),
+            "post": {"summary": "Save a query of one's own", "requestBody": {"required": True, "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/SavedQuery"}}}},
+                "responses": {"201": _JSON, "400": _ERROR, "403": _ERROR}}},
+        "/api/queries/import": {"post": {
+            "summary": "Import a .cypher query file (multipart field `file`)",
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+            "responses": {"201": _JSON, "400": _ERROR, "403": _ERROR}}},
+        "/api/queries/{query_id}.cypher": _get("Export a query as a .cypher file", _path_param("query_id")),
+        "/api/queries/{query_id}": {"delete": {"summary": "Delete one of one's own queries",
+                                               "parameters": [_path_param("query_id")],
+                                               "responses": {"204": {"description": "deleted"}, "404": _ERROR}}},
+        "/cases/{kind}/{subject_id}": {"post": {
+            "summary": "Set a case's status/assignee and/or add a note (kind: campaign|account; role analyst)",
+            "parameters": [_path_param("kind"), _path_param("subject_id")],
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+                "status": {"enum": ["new", "triage", "confirmed", "dismissed"]}, "assignee": {"type": "string"},
+                "note": {"type": "string"}}}}}},
+            "responses": {"200": _JSON, "400": _ERROR, "403": _ERROR}}},
+    },
+}
+
+
+@bp.route("/api/openapi.json")
+@require_role("viewer")
+def openapi():
+    return jsonify(SPEC)
