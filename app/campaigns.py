@@ -11,7 +11,7 @@ from flask_login import current_user
 from app import graphview
 from app.auth import require_role
 from app.investigate import respond, shown
-from graph import cases
+from graph import audit, cases
 from graph.errors import LinkwatchError
 
 bp = Blueprint("campaigns", __name__)
@@ -166,3 +166,40 @@ def update_case(kind: str, subject_id: str):
     target = url_for("campaigns.campaign", campaign_id=subject_id) if kind == "campaign" else \
         url_for("investigate.account", account_id=subject_id)
     return redirect(target)
+
+
+MAX_SEEDS = 5_000
+
+
+def _seeds_from(text: str) -> list[str]:
+    return list(dict.fromkeys(s.strip() for s in text.replace(",", "\n").splitlines() if s.strip()))
+
+
+@bp.route("/investigate", methods=["GET", "POST"])
+@bp.route("/api/investigate", methods=["POST"], endpoint="investigate_json")
+@require_role("analyst")
+def seeded():
+    """Known-bad accounts in, the accounts most linked to them out, each with its evidence path."""
+    from graph.detect import seeded as seeded_search
+
+    json_view = _json_view()
+    body = (request.get_json(silent=True) or {}) if json_view else request.form
+    raw = body.get("seeds", "")
+    seeds = [str(s) for s in raw] if isinstance(raw, list) else _seeds_from(raw)
+    top = max(1, min(500, int(body.get("top", 50) or 50)))
+    leads, error = [], None
+    if request.method == "POST":
+        if not seeds:
+            error = "paste at least one account id"
+        elif len(seeds) > MAX_SEEDS:
+            error = f"at most {MAX_SEEDS:,} seed accounts at a time"
+        else:
+            try:
+                leads = [{"account": lead.account_id, "score": lead.score, "path": lead.path}
+                         for lead in seeded_search.rank(seeds, top=top)]
+            except LinkwatchError as exc:
+                error = str(exc)
+        audit.record("investigate.seeded", current_user.name, seeds=len(seeds), top=top, error=error)
+    if json_view:
+        return (jsonify(error=error), 400) if error else jsonify(seeds=seeds, leads=leads)
+    return render_template("investigate.html", seeds="\n".join(seeds), top=top, leads=leads, error=error)

@@ -95,6 +95,12 @@ SPEC = {
         "/api/queries/{query_id}": {"delete": {"summary": "Delete one of one's own queries",
                                                "parameters": [_path_param("query_id")],
                                                "responses": {"204": {"description": "deleted"}, "404": _ERROR}}},
+        "/api/investigate": {"post": {
+            "summary": "Seeded investigation: accounts most linked to known-bad seeds, with evidence paths (role analyst)",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object",
+                "required": ["seeds"], "properties": {"seeds": {"type": "array", "items": {"type": "string"}},
+                                                      "top": {"type": "integer", "default": 50}}}}}},
+            "responses": {"200": _JSON, "400": _ERROR, "403": _ERROR}}},
         "/cases/{kind}/{subject_id}": {"post": {
             "summary": "Set a case's status/assignee and/or add a note (kind: campaign|account; role analyst)",
             "parameters": [_path_param("kind"), _path_param("subject_id")],

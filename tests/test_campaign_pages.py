@@ -110,3 +110,28 @@ def test_cases_record_status_assignee_notes_and_audit(client):
     assert bad.status_code == 400 and "unknown status" in bad.get_json()["error"]
     missing = analyst.post("/cases/campaign/cmp-none", json={"status": "triage"}, headers={"X-CSRFToken": token})
     assert missing.status_code == 400 and missing.get_json()["error"] == "no campaign 'cmp-none'"
+
+
+def test_seeded_investigation_ranks_linked_accounts_with_paths(client, empty_db):
+    # s1 -card- x1 -card- x2 ; y1 linked to s1 only through a weak template link
+    empty_db.execute_query(
+        """
+        CREATE (s1:Account {account_id: 's1'}), (x1:Account {account_id: 'x1'}), (x2:Account {account_id: 'x2'}),
+               (y1:Account {account_id: 'y1'}), (pm:PaymentMethod {value: 'pm_ring'}),
+               (s1)-[:HAS_IDENTIFIER {kind: 'payment'}]->(pm), (x1)-[:HAS_IDENTIFIER {kind: 'payment'}]->(pm),
+               (s1)-[:LINKED {kind: 'payment', weight: 1.0, strong: 1.0}]->(x1),
+               (x1)-[:LINKED {kind: 'payment', weight: 1.0, strong: 1.0}]->(x2),
+               (s1)-[:LINKED {kind: 'template', weight: 0.05, strong: 0.0}]->(y1)
+        """
+    )
+    analyst = create_app({"TESTING": True}).test_client()
+    headers = {"Authorization": f"Bearer {auth.create_token('ana')}"}
+    result = analyst.post("/api/investigate", json={"seeds": ["s1"], "top": 3}, headers=headers).get_json()
+    assert [lead["account"] for lead in result["leads"]][:2] == ["x1", "x2"]
+    assert result["leads"][0]["score"] == 1.0
+    assert result["leads"][0]["path"] == [{"from": "s1", "to": "x1", "shared": ["PaymentMethod pm_ring"]}]
+    unknown = analyst.post("/api/investigate", json={"seeds": ["ghost"]}, headers=headers)
+    assert unknown.status_code == 400 and "ghost" in unknown.get_json()["error"]
+    viewer = analyst.post("/api/investigate", json={"seeds": ["s1"]},
+                          headers={"Authorization": f"Bearer {auth.create_token('vera')}"})
+    assert viewer.status_code == 403
