@@ -1,0 +1,266 @@
+"""Distillation campaigns, modelled on the public reports (docs/simulator.md, domain brief).
+
+A campaign is one operator running many accounts ("hydra"): accounts are created in bursts,
+part of them are fronts of a reseller proxy service that mixes extraction traffic with its
+ordinary customers' traffic; they pay from small card pools with shared billing details,
+leave through datacenter or residential-proxy networks, send slot-filled prompts from a few
+templates with a narrow capability focus in synchronised job windows, and move about half
+their traffic to a newly released model within 24 hours. The evasion level (config.EVASION)
+decides how much of that stays visible.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from . import accounts as acc
+from .accounts import Accounts, Linkage
+from .config import EVASION, Evasion, SimulationConfig, iso_utc
+from .fmt import concat, hex_ids, pick
+from .network import CLOUDS, RESELLER_MARKED_SHARE, RESIDENTIAL_PROXIES, AddressPlan, Egress
+from .population import CONSUMER_DOMAINS, FIRST, LAST, emit_identifier_links
+from .prompts import CAPABILITIES, PERSONAS, CampaignTemplates, PromptBank
+
+# Load balancing keeps per-account volume even: requests per account are lognormal around the
+# campaign's target with sigma 0.15 (the published 670-1,150 range is between campaigns).
+PER_ACCOUNT_SIGMA = 0.15
+RESELLER_CAMPAIGNS = 0.6  # share of campaigns that buy part of their accounts from a reseller
+RESELLER_ACCOUNTS = (0.3, 0.8)  # share of such a campaign's accounts that are reseller fronts
+FLAGSHIP_RESELLER_ACCOUNTS = 0.8  # the 25k case: a hydra service with >20k accounts
+RESELLER_CUSTOMER_TRAFFIC = (0.3, 0.5)  # share of a front's requests that are ordinary customers'
+BURST_ACCOUNTS = (40, 400)  # accounts created per creation burst
+CREATION_LEAD_DAYS = 20  # bursts start up to this long before the campaign's first job
+SWITCH_DELAY_HOURS = (2, 20)  # the new model is adopted this soon after release...
+SWITCH_SHARE = (0.42, 0.58)  # ...for about half of the traffic
+INPUT_TOKENS_MEDIAN, INPUT_SIGMA = (180, 420), 0.35  # templated prompts: narrow spread
+OUTPUT_TOKENS_MEDIAN, OUTPUT_SIGMA = (900, 2_400), 0.30  # step-by-step answers are long
+BURST_DAY_SHARE, BURST_DAY_FACTOR, DAY_SIGMA = 0.1, 2.5, 0.35  # day-level intensity, shared by all accounts
+PHONE_VERIFIED = 0.9
+LEAD_ACCOUNTS = 3
+# Residential exits a campaign needs: sticky sessions use a few per account, rotation a large pool.
+STICKY_EXITS_PER_ACCOUNT, ROTATING_EXITS_PER_ACCOUNT = 3, 20
+ROTATING_EXITS = (20_000, 500_000)
+SHELL_WORDS = (["Nimbus", "Quillstone", "Orbital", "Sable", "Vantage", "Meridian", "Halcyon", "Cobalt", "Aster",
+                "Kestrel"], ["Data Labs", "Research", "AI Studio", "Analytics", "Intelligence"])
+RESELLERS = ["RelayHub API", "ModelGate", "TokenBridge", "OpenRoute Proxy", "Hydra API Services"]
+
+
+@dataclass
+class CampaignPlan:
+    """Everything traffic generation needs to know about one campaign."""
+
+    index: int
+    campaign_id: str
+    operator: str
+    accounts: int
+    fronts: int
+    reseller: str | None
+    requests_per_account: int
+    start_epoch: int
+    end_epoch: int
+    day_intensity: np.ndarray  # (days,) relative volume, zero outside the campaign's span
+    window_start_hours: np.ndarray  # daily job windows (UTC)
+    window_hours: np.ndarray
+    jitter_seconds: float
+    switch_epoch: int
+    switch_share: float
+    input_median: float
+    output_median: float
+    family: CampaignTemplates
+    residential_network: str | None
+    cloud: str
+
+    def describe(self) -> dict:
+        """Parameters for scenario.json."""
+        return {
+            "campaign_id": self.campaign_id, "operator": self.operator, "accounts": self.accounts,
+            "reseller_fronts": self.fronts, "reseller": self.reseller,
+            "requests_per_account_target": self.requests_per_account,
+            "start": iso_utc(self.start_epoch), "end": iso_utc(self.end_epoch),
+            "job_windows_utc": [[round(float(s), 2), round(float(h), 2)]
+                                for s, h in zip(self.window_start_hours, self.window_hours)],
+            "jitter_seconds": self.jitter_seconds, "model_switch": iso_utc(self.switch_epoch),
+            "model_switch_share": round(self.switch_share, 3),
+            "capabilities": sorted({CAPABILITIES[int(c)] for c in self.family.capability}),
+            "templates": int(self.family.fingerprint.shape[0]), "paraphrases": int(self.family.fingerprint.shape[1]),
+            "residential_network": self.residential_network, "cloud": self.cloud,
+        }
+
+
+def residential_needs(cfg: SimulationConfig) -> list[int]:
+    """Residential exits each campaign needs (0 when its egress is a datacenter)."""
+    egress = EVASION[cfg.evasion].egress
+    needs = []
+    for size in cfg.campaign_sizes:
+        if egress == "sticky_residential":
+            needs.append(size * STICKY_EXITS_PER_ACCOUNT)
+        elif egress == "rotating_residential":
+            needs.append(int(np.clip(size * ROTATING_EXITS_PER_ACCOUNT, *ROTATING_EXITS)))
+        else:
+            needs.append(0)
+    return needs
+
+
+def build_campaigns(cfg: SimulationConfig, rng: np.random.Generator, plan: AddressPlan, egress: Egress,
+                    bank: PromptBank, networks: list[np.ndarray], network_of: list[int], first_number: int
+                    ) -> tuple[Accounts, Linkage, list[CampaignPlan]]:
+    """All campaign accounts (positions start at 0), their linkage and plans.
+
+    ``first_number`` keeps generated e-mail numbers distinct from the honest population's.
+    """
+    knobs = EVASION[cfg.evasion]
+    parts, plans, linkage = [], [], Linkage()
+    offset = 0
+    for index, (size, target) in enumerate(zip(cfg.campaign_sizes, cfg.campaign_requests_per_account)):
+        block, links, campaign = _campaign(cfg, rng, plan, egress, bank, knobs, index, size, target,
+                                           networks, network_of[index], first_number + offset)
+        parts.append(block)
+        shifted = links.shifted(offset)
+        linkage.links += shifted.links
+        linkage.relations += shifted.relations
+        plans.append(campaign)
+        offset += size
+    return (Accounts.concat(parts) if parts else None), linkage, plans
+
+
+def _campaign(cfg: SimulationConfig, rng: np.random.Generator, plan: AddressPlan, egress: Egress, bank: PromptBank,
+              knobs: Evasion, index: int, size: int, target: int, networks: list[np.ndarray], network: int,
+              first_number: int) -> tuple[Accounts, Linkage, CampaignPlan]:
+    days = cfg.days
+    flagship = cfg.scale == "seed" and index == 0
+    operator = f"{SHELL_WORDS[0][rng.integers(len(SHELL_WORDS[0]))]} {SHELL_WORDS[1][rng.integers(len(SHELL_WORDS[1]))]}"
+    domain = "".join(ch for ch in operator.lower() if ch.isalnum()) + ".example"
+
+    # Span, creation bursts and day-level intensity.
+    start_day = 0 if flagship else int(rng.integers(0, max(1, days // 4)))
+    end_day = days if flagship or rng.random() < 0.7 else int(rng.uniform(0.75, 1.0) * days)
+    start, end = cfg.start_epoch + start_day * 86_400, cfg.start_epoch + end_day * 86_400
+    bursts = max(1, -(-size // int(rng.integers(*BURST_ACCOUNTS))))
+    burst_at = rng.uniform(start - CREATION_LEAD_DAYS * 86_400, start + 0.5 * (end - start), bursts)
+    created = burst_at[rng.integers(bursts, size=size)] + rng.random(size) * knobs.burst_spread_hours * 3_600
+    created = np.minimum(created, end - 2 * 86_400).astype(np.int64)
+    intensity = rng.lognormal(0, DAY_SIGMA, days) * np.where(rng.random(days) < BURST_DAY_SHARE, BURST_DAY_FACTOR, 1)
+    intensity[:start_day] = 0
+    intensity[end_day:] = 0
+    windows = int(rng.integers(1, 4))
+    window_hours = rng.dirichlet(np.ones(windows) * 3) * rng.uniform(*knobs.window_hours)
+    window_start = rng.uniform(0, 24, windows)
+
+    # Roles and volume.
+    fronts = 0
+    if flagship:
+        fronts = round(size * FLAGSHIP_RESELLER_ACCOUNTS)
+    elif rng.random() < RESELLER_CAMPAIGNS:
+        fronts = round(size * rng.uniform(*RESELLER_ACCOUNTS))
+    is_front = np.arange(size) < fronts
+    reseller = RESELLERS[int(rng.integers(len(RESELLERS)))] if fronts else None
+    total = np.round(target * rng.lognormal(-PER_ACCOUNT_SIGMA ** 2 / 2, PER_ACCOUNT_SIGMA, size)).astype(np.int64)
+    mix = np.where(is_front, rng.uniform(*RESELLER_CUSTOMER_TRAFFIC, size), knobs.benign_mix)
+    n_ordinary = np.round(total * mix).astype(np.int64)
+
+    # Egress.
+    cloud = int(rng.integers(len(CLOUDS)))
+    operator_block = plan.cloud_block(cloud, max(4, size // 15))
+    pool_primary = np.full(size, -1, np.int32)
+    pool_anon = np.full(size, -1, np.int32)
+    p_anon = np.zeros(size, np.float32)
+    operated = np.flatnonzero(~is_front)
+    if knobs.egress == "datacenter":
+        picks = operator_block[rng.integers(len(operator_block), size=2 * len(operated))]
+        pool_primary[operated] = egress.add_many(picks, np.full(len(operated), 2))
+    else:
+        exits = networks[network]
+        need = residential_needs(cfg)[index]
+        own_exits = exits[rng.choice(len(exits), size=min(need, len(exits)), replace=False)]
+        if knobs.egress == "sticky_residential":
+            picks = own_exits[rng.integers(len(own_exits), size=6 * len(operated))]
+            pool_primary[operated] = egress.add_many(picks, np.full(len(operated), 6))
+        else:
+            pool_primary[operated] = egress.add(own_exits)
+        if knobs.datacenter_share > 0:
+            picks = operator_block[rng.integers(len(operator_block), size=2 * len(operated))]
+            pool_anon[operated] = egress.add_many(picks, np.full(len(operated), 2))
+            p_anon[operated] = knobs.datacenter_share
+    if fronts:
+        marked = reseller if rng.random() < RESELLER_MARKED_SHARE else None
+        addresses = max(8, round(fronts / knobs.accounts_per_reseller_address))
+        pool_primary[is_front] = egress.add(plan.cloud_block(int(rng.integers(len(CLOUDS))), addresses, marked))
+
+    # Claimed identity.
+    if knobs.claimed_country_spread:
+        country, tz = acc.draw_countries(rng, size)
+    else:
+        claimed = int(rng.choice(len(acc.COUNTRIES), p=acc.COUNTRY_SHARE))
+        country = np.where(rng.random(size) < 0.9, claimed, rng.choice(len(acc.COUNTRIES), size, p=acc.COUNTRY_SHARE))
+        tz = acc.country_offsets(rng, country)
+    on_operator_domain = ~is_front & (rng.random(size) < {"none": 1.0, "low": 0.5, "high": 0.0}[cfg.evasion])
+    consumer = concat(pick(FIRST, rng.integers(len(FIRST), size=size)), ".",
+                      pick(LAST, rng.integers(len(LAST), size=size)),
+                      pa.array(first_number + rng.permutation(size) + 1).cast(pa.string()), "@",
+                      pick(CONSUMER_DOMAINS, rng.integers(len(CONSUMER_DOMAINS), size=size)))
+    own = concat(hex_ids("u", rng.integers(1, 2**63, size, dtype=np.uint64), 8), "@" + domain)
+    email = pa.array(np.where(on_operator_domain, own.to_numpy(zero_copy_only=False),
+                              consumer.to_numpy(zero_copy_only=False)), pa.string())
+    variants = [operator, operator + " Ltd", operator.upper(), operator.split()[0]]
+    org = pa.array(np.where(~is_front & (rng.random(size) < knobs.org_shared),
+                            pick(variants, rng.integers(len(variants), size=size)).to_numpy(zero_copy_only=False),
+                            None), pa.string())
+    switch_delay = rng.uniform(*SWITCH_DELAY_HOURS)
+    block = Accounts(
+        created_at=created, email=email, org=org, country=country, tz=tz.astype(np.float32),
+        plan=rng.choice([2, 5], size, p=[0.4, 0.6]).astype(np.int8), profile=np.full(size, acc.PERSONAL, np.int8),
+        persona=rng.integers(PERSONAS, size=size), n_ordinary=n_ordinary, n_extract=total - n_ordinary,
+        campaign=np.full(size, index, np.int16), role=np.where(is_front, 2, 1).astype(np.int8),
+        segment=np.full(size, 5, np.int8), group=pa.nulls(size, pa.string()), pool_primary=pool_primary,
+        pool_mobile=np.full(size, -1, np.int32), pool_anon=pool_anon, p_mobile=np.zeros(size, np.float32),
+        p_anon=p_anon, adopt_delay_days=np.full(size, switch_delay / 24, np.float32),
+        active_from=np.maximum(created, start),
+    )
+
+    linkage = Linkage()
+    keys = {kind: _pooled(rng, size, per, is_front, knobs.card_reuse if kind == "card" else 0.0)
+            for kind, per in (("card", knobs.accounts_per_card), ("device", knobs.accounts_per_device),
+                              ("phone", knobs.accounts_per_phone))}
+    mailbox = pa.array(np.where(~is_front & (rng.random(size) < knobs.shared_billing_email),
+                                f"billing@{domain}", None), pa.string())
+    emit_identifier_links(linkage, rng, cfg, block, np.arange(size), keys["card"], np.ones(size, bool),
+                          keys["device"], keys["phone"], rng.random(size) < PHONE_VERIFIED,
+                          np.full(size, -1), mailbox)
+    invited = np.flatnonzero(~is_front & (rng.random(size) < knobs.invite_share))
+    leads = operated[:LEAD_ACCOUNTS]
+    if len(leads):
+        inviter = leads[rng.integers(len(leads), size=len(invited))]
+        keep = inviter != invited
+        linkage.relate("invited", inviter[keep], invited[keep], created[invited[keep]])
+
+    campaign = CampaignPlan(
+        index=index, campaign_id=f"camp-{index + 1:02d}", operator=operator, accounts=size, fronts=fronts,
+        reseller=reseller, requests_per_account=target, start_epoch=start, end_epoch=end,
+        day_intensity=intensity, window_start_hours=window_start, window_hours=window_hours,
+        jitter_seconds=knobs.jitter_seconds, switch_epoch=int(cfg.release_epoch + switch_delay * 3_600),
+        switch_share=float(rng.uniform(*SWITCH_SHARE)),
+        input_median=float(rng.uniform(*INPUT_TOKENS_MEDIAN)), output_median=float(rng.uniform(*OUTPUT_TOKENS_MEDIAN)),
+        family=bank.campaign_family(knobs.templates, knobs.paraphrases),
+        residential_network=RESIDENTIAL_PROXIES[network] if knobs.egress != "datacenter" else None,
+        cloud=CLOUDS[cloud][0],
+    )
+    return block, linkage, campaign
+
+
+def _pooled(rng: np.random.Generator, size: int, accounts_per_key: float, is_front: np.ndarray,
+            reuse: float) -> np.ndarray:
+    """Identifier keys drawn from small pools: one pool for the operator, one for the reseller.
+
+    ``accounts_per_key`` = inf gives every account its own key; ``reuse`` is the share that still
+    takes one of three keys anyway (the sloppiness that survives high evasion).
+    """
+    keys = rng.integers(1, 2**63, size, dtype=np.uint64)
+    if np.isfinite(accounts_per_key):
+        for members in (np.flatnonzero(~is_front), np.flatnonzero(is_front)):
+            pool = rng.integers(1, 2**63, max(1, int(np.ceil(len(members) / accounts_per_key))), dtype=np.uint64)
+            keys[members] = pool[rng.integers(len(pool), size=len(members))]
+    sloppy = rng.random(size) < reuse
+    keys[sloppy] = rng.integers(1, 2**63, 3, dtype=np.uint64)[rng.integers(3, size=int(sloppy.sum()))]
+    return keys
