@@ -46,29 +46,80 @@ def test_row_cap_truncates_and_says_so(small_graph):
     assert len(result.rows) == 10 and result.truncated is True
 
 
-@pytest.mark.parametrize("query, reason", [
+HOSTILE = [
+    # (query, words the refusal must contain; None = refused or rejected as invalid, whatever the wording)
     ("CREATE (:Account {account_id: 'evil'})", "read-only"),
     ("MATCH (a:Account) DETACH DELETE a", "read-only"),
+    ("MATCH (a:Account) DELETE a", "read-only"),
+    ("match (a:Account) detach delete a", "read-only"),
+    ("MaTcH (a:Account) DeTaCh DeLeTe a", "read-only"),
     ("MATCH (a:Account) SET a.flag = true", "read-only"),
+    ("MATCH (a:Account) SET a:Evil", "read-only"),
+    ("MATCH (a:Account) REMOVE a.account_id", "read-only"),
     ("MERGE (a:Account {account_id: 'x'}) RETURN a", "read-only"),
+    ("UNWIND range(1, 3) AS i MERGE (:Evil {i: i})", "read-only"),
+    ("MATCH (a:Account) FOREACH (x IN [1] | CREATE (:Evil))", "read-only"),
+    ("MATCH (a:Account) CALL (a) { SET a.evil = 1 } RETURN count(*)", "read-only"),
+    ("CALL () { CREATE (:Evil) } RETURN 1", "read-only"),
     ("MATCH (a) CALL (a) { DELETE a } IN TRANSACTIONS RETURN 1", "IN TRANSACTIONS"),
+    ("MATCH (a) /* just reading */ DETACH DELETE a", "read-only"),
+    ("MATCH (a) // nothing to see\nDETACH DELETE a", "read-only"),
+    ("MATCH (a:Account)\u00a0DETACH\u00a0DELETE a", "read-only"),
+    ("MATCH (a:Account) \u0421REATE (:Evil)", None),  # Cyrillic С: not Cypher, never runs
     ("LOAD CSV FROM 'file:///etc/passwd' AS line RETURN line", "LOAD CSV"),
+    ("LOAD CSV WITH HEADERS FROM 'https://example.com/x.csv' AS row RETURN row", "LOAD CSV"),
     ("USE system SHOW USERS", "USE"),
+    ("USE neo4j MATCH (n) DETACH DELETE n", None),
     ("SHOW USERS", "SHOW commands"),
-    ("CREATE INDEX x FOR (n:Account) ON (n.email)", "read-only"),
-    ("TERMINATE TRANSACTIONS 'neo4j-transaction-1'", "TERMINATE commands"),
+    ("SHOW TRANSACTIONS", "SHOW commands"),
+    ("ALTER USER neo4j SET PASSWORD 'owned-owned-owned'", "read-only"),
+    ("ALTER DATABASE neo4j SET ACCESS READ ONLY", "read-only"),
+    ("ALTER CURRENT USER SET PASSWORD FROM 'a' TO 'b'", None),
+    ("START DATABASE neo4j", "START commands"),
+    ("CREATE USER mallory SET PASSWORD 'owned-owned-owned'", "read-only"),
+    ("GRANT ROLE admin TO mallory", "GRANT commands"),
+    ("STOP DATABASE neo4j", "STOP commands"),
+    ("DROP DATABASE neo4j", "DROP commands"),
+    ("CREATE INDEX evil FOR (n:Account) ON (n.email)", "read-only"),
     ("DROP CONSTRAINT account_id", "DROP commands"),
+    ("TERMINATE TRANSACTIONS 'neo4j-transaction-1'", "TERMINATE commands"),
     ("CALL dbms.listConfig()", "procedure dbms.listConfig"),
+    ("CALL dbms.killQuery('query-1')", "procedure dbms.killQuery"),
     ("CALL db.createLabel('X')", "procedure db.createLabel"),
+    ("CALL db.clearQueryCaches()", "procedure db.clearQueryCaches"),
     ("CALL gds.graph.drop('g')", "procedure gds.graph.drop"),
+    ("CALL gds.graph.project('evil', 'Account', '*')", "procedure gds.graph.project"),
+    ("CALL gds.wcc.write('evil', {writeProperty: 'component'})", "procedure gds.wcc.write"),
+    ("CALL apoc.periodic.iterate('MATCH (n) RETURN n', 'DETACH DELETE n', {})", "procedure apoc.periodic.iterate"),
     ("RETURN apoc.create.uuid()", "function apoc.create.uuid"),
     ("MATCH (n) RETURN n; MATCH (m) DETACH DELETE m", "one statement"),
     ("PROFILE MATCH (n) RETURN n", "PROFILE commands"),
-])
-def test_refused_queries_change_nothing(small_graph, query, reason):
-    with pytest.raises(console.QueryRefused, match=re.escape(reason)):
+    ("EXPLAIN MATCH (n) DETACH DELETE n", None),
+]
+
+
+def _counts(driver):
+    record = driver.execute_query("MATCH (n) WITH count(n) AS nodes MATCH ()-[r]->() RETURN nodes, count(r) AS rels"
+                                  ).records[0]
+    return record["nodes"], record["rels"]
+
+
+def test_hostile_battery_is_large_enough():
+    assert len(HOSTILE) >= 30
+
+
+@pytest.mark.parametrize("query, reason", HOSTILE)
+def test_hostile_queries_are_refused_and_change_nothing(small_graph, query, reason):
+    before = _counts(small_graph)
+    with pytest.raises((console.QueryRefused, console.QueryInvalid)) as refused:
         console.run_readonly(query)
-    assert _count(small_graph) == 30
+    if reason is not None:
+        assert isinstance(refused.value, console.QueryRefused)
+        assert reason in str(refused.value)
+    assert _counts(small_graph) == before == (30, 1)
+    users = small_graph.execute_query("SHOW USERS YIELD user RETURN collect(user) AS users",
+                                      database_="system").records[0]["users"]
+    assert "mallory" not in users
 
 
 def test_keywords_inside_strings_and_comments_do_not_refuse(small_graph):
