@@ -1,4 +1,4 @@
-// Linkwatch schema: one uniqueness constraint per node key, plus lookup indexes.
+// Linkwatch schema: one uniqueness constraint per node key (docs/graph-model.md), plus lookup indexes.
 // Applied idempotently by `linkwatch schema` and before every load (IF NOT EXISTS).
 CREATE CONSTRAINT account_id IF NOT EXISTS FOR (n:Account) REQUIRE n.account_id IS UNIQUE;
 CREATE CONSTRAINT payment_method_value IF NOT EXISTS FOR (n:PaymentMethod) REQUIRE n.value IS UNIQUE;
@@ -12,10 +12,22 @@ CREATE CONSTRAINT asn_number IF NOT EXISTS FOR (n:ASN) REQUIRE n.asn IS UNIQUE;
 CREATE CONSTRAINT proxy_network_name IF NOT EXISTS FOR (n:ProxyNetwork) REQUIRE n.name IS UNIQUE;
 CREATE CONSTRAINT ip_network_cidr IF NOT EXISTS FOR (n:IPNetwork) REQUIRE n.cidr IS UNIQUE;
 CREATE CONSTRAINT prompt_template_id IF NOT EXISTS FOR (n:PromptTemplate) REQUIRE n.template_id IS UNIQUE;
-CREATE CONSTRAINT load_batch_key IF NOT EXISTS FOR (n:LoadBatch) REQUIRE n.key IS UNIQUE;
 CREATE INDEX account_org IF NOT EXISTS FOR (n:Account) ON (n.org);
 CREATE INDEX account_email IF NOT EXISTS FOR (n:Account) ON (n.email);
 CREATE INDEX account_created_at IF NOT EXISTS FOR (n:Account) ON (n.created_at);
 CREATE INDEX account_status IF NOT EXISTS FOR (n:Account) ON (n.status);
+CREATE INDEX account_label IF NOT EXISTS FOR (n:Account) ON (n.label);
 CREATE INDEX identifier_kind IF NOT EXISTS FOR (n:Identifier) ON (n.kind);
 CREATE INDEX ip_proxy_type IF NOT EXISTS FOR (n:IP) ON (n.proxy_type);
+// Application data: users, API tokens, saved queries, cases, audit trail.
+CREATE CONSTRAINT user_name IF NOT EXISTS FOR (n:User) REQUIRE n.name IS UNIQUE;
+CREATE CONSTRAINT api_token_id IF NOT EXISTS FOR (n:ApiToken) REQUIRE n.token_id IS UNIQUE;
+CREATE CONSTRAINT saved_query_id IF NOT EXISTS FOR (n:SavedQuery) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT case_subject IF NOT EXISTS FOR (n:Case) REQUIRE (n.subject_kind, n.subject_id) IS UNIQUE;
+CREATE INDEX saved_query_owner IF NOT EXISTS FOR (n:SavedQuery) ON (n.owner);
+CREATE INDEX audit_event_subject IF NOT EXISTS FOR (n:AuditEvent) ON (n.subject);
+CREATE INDEX audit_event_action IF NOT EXISTS FOR (n:AuditEvent) ON (n.action);
+// Detection results.
+CREATE CONSTRAINT campaign_id IF NOT EXISTS FOR (n:Campaign) REQUIRE n.campaign_id IS UNIQUE;
+CREATE CONSTRAINT detection_run_id IF NOT EXISTS FOR (n:DetectionRun) REQUIRE n.run_id IS UNIQUE;
+CREATE INDEX campaign_active IF NOT EXISTS FOR (n:Campaign) ON (n.active);

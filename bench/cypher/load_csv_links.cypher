@@ -1,0 +1,31 @@
+// Baseline for bench/bench_load.py: the server's own LOAD CSV with the same MERGE logic as cypher/load/links.cypher.
+LOAD CSV WITH HEADERS FROM $url AS row
+CALL (row) {
+  MERGE (a:Account {account_id: row.account_id})
+  WITH a, row
+  CALL (row) {
+    WITH * WHERE row.kind = 'payment'
+    MERGE (n:PaymentMethod {value: row.value}) RETURN n
+    UNION
+    WITH * WHERE row.kind = 'ip'
+    MERGE (n:IP {value: row.value}) RETURN n
+    UNION
+    WITH * WHERE row.kind = 'device'
+    MERGE (n:Device {value: row.value}) RETURN n
+    UNION
+    WITH * WHERE row.kind = 'email'
+    MERGE (n:Email {value: row.value}) RETURN n
+    UNION
+    WITH * WHERE row.kind = 'phone'
+    MERGE (n:Phone {value: row.value}) RETURN n
+    UNION
+    WITH * WHERE row.kind = 'api_key'
+    MERGE (n:ApiKey {value: row.value}) RETURN n
+    UNION
+    WITH * WHERE NOT row.kind IN ['payment', 'ip', 'device', 'email', 'phone', 'api_key']
+    MERGE (n:Identifier {kind: row.kind, value: row.value}) RETURN n
+  }
+  MERGE (a)-[r:HAS_IDENTIFIER]->(n)
+  SET r.kind = row.kind, r.first_seen = datetime(row.first_seen), r.last_seen = datetime(row.last_seen),
+      r.count = toInteger(row.count)
+} IN TRANSACTIONS OF 10000 ROWS

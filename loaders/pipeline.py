@@ -1,0 +1,189 @@
+"""`linkwatch load` end to end: find, read, validate, aggregate, then write to Neo4j.
+
+Everything that can reject input runs before the first write, so ``strict`` can promise
+that nothing is written when anything is rejected.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from graph import db
+from loaders import neo4j_writer
+from loaders.aggregate import aggregate_requests, iso
+from loaders.formats import EXTERNAL_FORMATS, external_sources, mapped_sources
+from loaders.ipintel import SEGMENT_COLUMNS, build_segments, matched_sql
+from loaders.reading import read_sources
+from loaders.rejects import RejectLog
+from graph.config import setting
+from loaders.spec import WRITE_ORDER
+from loaders.tables import create_raw_views, discover
+from loaders.validate import validate
+
+
+@dataclass
+class LoadOptions:
+    fmt: str = "bundle"  # bundle | maxmind-asn | ip2proxy | tor-exits
+    mapping: Path | None = None
+    strict: bool = False
+    rejects_path: Path = Path("rejects.csv")
+    batch_size: int = field(default_factory=lambda: int(setting("LINKWATCH_LOAD_BATCH_SIZE")))
+    top_ips: int = field(default_factory=lambda: int(setting("LINKWATCH_LOAD_TOP_IPS")))
+    progress: bool = True
+
+
+@dataclass
+class Summary:
+    rows_read: dict[str, int]
+    rows_loaded: dict[str, int]
+    log: RejectLog
+    stats: neo4j_writer.WriteStats
+    written: bool
+    seconds: float = 0.0
+    graph_nodes: int | None = None
+    graph_relationships: int | None = None
+
+    def lines(self, rejects_path: Path) -> list[str]:
+        tables = sorted(set(self.rows_read) | set(self.log.rejected_rows) | set(self.log.rejected_files))
+        out = [f"{'table':<10} {'read':>12} {'loaded':>12} {'rejected':>10}  files rejected"]
+        for t in tables:
+            out.append(f"{t:<10} {self.rows_read.get(t, 0):>12,} {self.rows_loaded.get(t, 0):>12,} "
+                       f"{self.log.rejected_rows[t]:>10,}  {self.log.rejected_files[t]}")
+        if self.written:
+            c = self.stats.counters
+            out.append(f"neo4j: {c['nodes_created']:,} nodes created, {c['relationships_created']:,} relationships created, "
+                       f"{c['relationships_deleted']:,} deleted, {c['properties_set']:,} properties set "
+                       f"(existing nodes and relationships are updated in place)")
+            out.append(f"graph now: {self.graph_nodes:,} nodes, {self.graph_relationships:,} relationships")
+        else:
+            out.append("neo4j: nothing written (--strict and input was rejected)")
+        out.append(f"rejects: {rejects_path}" if self.log.any else "rejects: none")
+        out.append(f"seconds: {self.seconds:.1f}")
+        return out
+
+
+def _sources(paths: list[Path], options: LoadOptions, log: RejectLog):
+    if options.mapping is not None:
+        return mapped_sources(paths, options.mapping)
+    if options.fmt in EXTERNAL_FORMATS:
+        return external_sources(paths, options.fmt)
+    return discover(paths, log)
+
+
+def _connect(work: Path) -> duckdb.DuckDBPyConnection:
+    conn = duckdb.connect(str(work / "load.duckdb"))
+    conn.execute("SET TimeZone = 'UTC'")
+    conn.execute(f"SET memory_limit = '{setting('LINKWATCH_LOAD_MEMORY')}'")
+    conn.execute(f"SET temp_directory = '{work / 'spill'}'")
+    conn.execute("SET preserve_insertion_order = false")  # every output is ordered or keyed explicitly
+    return conn
+
+
+def load(paths: list[Path], options: LoadOptions) -> Summary:
+    """Load bundle tables or external files into Neo4j; see docs/data-format.md."""
+    started = time.monotonic()
+    log = RejectLog()
+    sources = _sources(paths, options, log)
+    with tempfile.TemporaryDirectory(prefix="linkwatch-load-") as tmp:
+        work = Path(tmp)
+        (work / "staged").mkdir()
+        conn = _connect(work)
+        try:
+            selects = read_sources(conn, sources, work / "staged", log, options.progress)
+            create_raw_views(conn, selects)
+            tables = set(selects)
+            rows_read = validate(conn, tables, log)
+            for table, rejected in log.rejected_on_read.items():
+                rows_read[table] = rows_read.get(table, 0) + rejected
+            rows_loaded = {t: conn.execute(f"SELECT count(*) FROM valid_{t}").fetchall()[0][0] for t in tables}
+            summary = Summary(rows_read, rows_loaded, log, neo4j_writer.WriteStats(), written=False)
+            if not (options.strict and log.any):
+                _write_graph(conn, tables, options, summary)
+            if log.any:
+                log.write(conn, options.rejects_path)
+        finally:
+            conn.close()
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _write_graph(conn: duckdb.DuckDBPyConnection, tables: set[str], options: LoadOptions, summary: Summary) -> None:
+    db.verify()
+    db.apply_schema()
+    has_ips = "requests" in tables or "links" in tables or "ip_intel" in tables
+    have_intel = has_ips and _build_networks(conn, "ip_intel" in tables) > 0
+    if "requests" in tables:
+        aggregate_requests(conn, options.top_ips, float(setting("LINKWATCH_LOAD_LSH_THRESHOLD")),
+                           int(setting("LINKWATCH_LOAD_LSH_MAX_TEXTS")),
+                           int(setting("LINKWATCH_LOAD_MIN_TEMPLATE_ACCOUNTS")), have_intel)
+
+    def write(statement: str, sql: str) -> None:
+        neo4j_writer.write(statement, conn, sql, summary.stats, options.batch_size, options.progress)
+
+    for table in WRITE_ORDER:
+        if table not in tables:
+            continue
+        if table == "ip_intel":
+            write("ip_networks", "SELECT network, asn, as_org, proxy_type, proxy_network, "
+                  "min(as_org) OVER (PARTITION BY asn) AS as_org_for_asn, "
+                  "min(proxy_type) OVER (PARTITION BY proxy_network) AS proxy_type_for_network "
+                  "FROM valid_ip_intel ORDER BY network")
+        elif table == "requests":
+            write("account_usage", "SELECT * FROM account_usage ORDER BY account_id")
+            write("templates", "SELECT * FROM templates ORDER BY template_id")
+            write("account_templates", "SELECT * FROM account_templates ORDER BY account_id, template_id")
+            write("account_ips", "SELECT * FROM account_ips ORDER BY account_id, ip")
+            if have_intel:
+                write("account_networks", "SELECT * FROM account_networks ORDER BY account_id, proxy_network")
+                write("account_asns", "SELECT * FROM account_asns ORDER BY account_id, asn")
+        else:
+            columns = ", ".join(_iso_columns(conn, table))
+            write(table, f"SELECT {columns} FROM valid_{table} ORDER BY ALL")
+    if have_intel:
+        _write_ip_intel(conn, tables, options, write)
+    counts = neo4j_writer.read("graph_counts")[0]
+    summary.graph_nodes, summary.graph_relationships = counts["nodes"], counts["relationships"]
+    summary.written = True
+
+
+def _iso_columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """SELECT items of a valid_ table with timestamps as ISO text (Cypher's datetime() reads them)."""
+    described = conn.execute(f"DESCRIBE valid_{table}").fetchall()
+    return [f"{iso(name)} AS {name}" if kind.startswith("TIMESTAMP") else name
+            for name, kind, *_ in described if not name.startswith("_")]
+
+
+def _build_networks(conn: duckdb.DuckDBPyConnection, intel_in_run: bool) -> int:
+    """Segments from the networks already in the graph plus this load's ip_intel (which wins)."""
+    networks = {n["network"]: n for n in neo4j_writer.read("read_ip_networks")}
+    if intel_in_run:
+        for row in conn.sql("SELECT network, asn, as_org, proxy_type, proxy_network FROM valid_ip_intel").fetchall():
+            known = networks.get(row[0], {})
+            # as in cypher/load/ip_networks.cypher: a missing value keeps the one already known
+            networks[row[0]] = {name: value if value is not None else known.get(name)
+                                for name, value in zip(SEGMENT_COLUMNS, row)}
+    return build_segments(conn, list(networks.values()))
+
+
+def _write_ip_intel(conn: duckdb.DuckDBPyConnection, tables: set[str], options: LoadOptions, write) -> None:
+    """Attach intel to IP nodes: all IPs in the graph when new intel came in, else the IPs this load wrote."""
+    if "ip_intel" in tables:
+        ips = [row["ip"] for row in neo4j_writer.read("read_ips")]
+        conn.register("graph_ips_arrow", pa.table({"ip": pa.array(ips, pa.string())}))
+        conn.execute("CREATE OR REPLACE TABLE ips_to_enrich AS SELECT DISTINCT ip FROM graph_ips_arrow")
+        conn.unregister("graph_ips_arrow")
+    else:
+        parts = []
+        if "requests" in tables:
+            parts.append("SELECT ip FROM account_ips")
+        if "links" in tables:
+            parts.append("SELECT value AS ip FROM valid_links WHERE kind = 'ip'")
+        conn.execute(f"CREATE OR REPLACE TABLE ips_to_enrich AS SELECT DISTINCT ip FROM ({' UNION ALL '.join(parts)})")
+    conn.execute(f"CREATE OR REPLACE TABLE ip_matches AS {matched_sql(conn, 'SELECT ip FROM ips_to_enrich')}")
+    write("ip_intel", "SELECT e.ip, m.network, m.asn, m.as_org, m.proxy_type, m.proxy_network "
+          "FROM ips_to_enrich e LEFT JOIN ip_matches m USING (ip) ORDER BY e.ip")

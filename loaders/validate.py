@@ -1,0 +1,204 @@
+"""Validate every table in DuckDB SQL: one pass computes each row's problems and normalised values.
+
+For each table ``raw_<t>`` this creates the table ``checked_<t>`` (normalised columns n_<c> plus a
+``problems`` list of {column, reason}), inserts one reject per problem into ``rejects``,
+and creates ``valid_<t>``: rows without problems whose key is not claimed by conflicting
+rows (identical duplicates collapse to one). Only the few distinct non-IPv4 addresses and
+the networks are checked in Python (``ipaddress``); everything per-row stays in SQL.
+"""
+from __future__ import annotations
+
+import ipaddress
+
+import duckdb
+import pyarrow as pa
+
+from loaders.rejects import REJECTS_TABLE, RejectLog
+from loaders.spec import TABLES, Column, Table
+
+IPV4_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+IPV4 = rf"{IPV4_OCTET}(\.{IPV4_OCTET}){{3}}"
+KIND = "[a-z][a-z0-9_]*"
+
+
+def _timestamp(v: str) -> str:
+    epoch = rf"regexp_full_match({v}, '[0-9]{{1,11}}(\.[0-9]+)?')"
+    iso = rf"regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}([T ].*)?')"
+    return (f"CASE WHEN {epoch} THEN to_timestamp({v}::DOUBLE) "
+            f"WHEN {iso} THEN TRY_CAST({v} AS TIMESTAMPTZ) END")
+
+
+def _normalised(column: Column) -> str:
+    """SQL for the normalised value of a column (NULL when absent or invalid)."""
+    v = column.name
+    rule = column.rule
+    if rule == "timestamp":
+        return _timestamp(v)
+    if rule == "ip":
+        return f"CASE WHEN regexp_full_match({v}, '{IPV4}') THEN {v} ELSE (SELECT o.canonical FROM ip_other o WHERE o.raw = {v}) END"
+    if rule == "network":
+        return f"(SELECT p.cidr FROM networks_parsed p WHERE p.raw = {v})"
+    if rule == "kind":
+        return f"CASE WHEN regexp_full_match({v}, '{KIND}') THEN {v} END"
+    if rule == "count":
+        return f"CASE WHEN regexp_full_match({v}, '[0-9]{{1,18}}') THEN {v}::BIGINT END"
+    if rule == "asn":
+        return f"CASE WHEN regexp_full_match({v}, '(AS|as)?[0-9]{{1,10}}') THEN ltrim(lower({v}), 'as')::BIGINT END"
+    if rule == "country":
+        return f"CASE WHEN regexp_full_match({v}, '[A-Za-z]{{2}}') THEN upper({v}) END"
+    if rule == "choice":
+        allowed = ", ".join(f"'{c}'" for c in column.choices)
+        return f"CASE WHEN lower({v}) IN ({allowed}) THEN lower({v}) END"
+    if rule == "lower":
+        return f"lower({v})"
+    if rule == "digest":
+        return f"hash({v})"
+    return v
+
+
+def _invalid_reason(column: Column) -> str:
+    """SQL for the reason an present value fails its rule."""
+    v = column.name
+    quoted = f"'''' || {v} || ''''"
+    if column.rule == "count":
+        return (f"CASE WHEN regexp_full_match({v}, '-[0-9]+') THEN 'negative {v} ' || {v} "
+                f"ELSE 'bad {v} ' || {quoted} || ' (a whole number expected)' END")
+    reasons = {
+        "timestamp": f"'bad timestamp ' || {quoted} || ' (ISO-8601 or epoch seconds expected)'",
+        "ip": f"'bad IP ' || {quoted}",
+        "network": f"'bad CIDR ' || {quoted}",
+        "kind": f"'unknown kind ' || {quoted} || ' (a kind is a lowercase word: {KIND})'",
+        "asn": f"'bad ASN ' || {quoted} || ' (a number, optionally prefixed AS)'",
+        "country": f"'bad country ' || {quoted} || ' (ISO 3166 alpha-2 code expected)'",
+        "choice": f"'unknown {v} ' || {quoted} || ' (expected {'|'.join(column.choices)})'",
+    }
+    return reasons[column.rule]
+
+
+def _problem(column: str, reason: str) -> str:
+    return f"{{'column': '{column}', 'reason': {reason}}}"
+
+
+CROSS_CHECKS = {
+    # first_seen after last_seen
+    "seen_order": lambda: (
+        "n_first_seen > n_last_seen",
+        _problem("last_seen", "'last_seen ' || last_seen || ' is before first_seen ' || first_seen"),
+    ),
+    # links of kind ip must carry an IP address as their value
+    "ip_link_value": lambda: (
+        "n_kind = 'ip' AND n_ip_value IS NULL",
+        _problem("value", "'bad IP ' || '''' || value || ''''"),
+    ),
+}
+
+
+def checked_sql(table: Table) -> str:
+    """SELECT of a table's rows with normalised values (n_<column>) and the list of problems."""
+    normalised = [f"{_normalised(c)} AS n_{c.name}" for c in table.columns]
+    if "ip_link_value" in table.checks:
+        ip_rule = Column("value", "ip")
+        normalised.append(f"{_normalised(ip_rule)} AS n_ip_value")
+    problems = []
+    for c in table.columns:
+        if c.required:
+            problems.append(f"CASE WHEN {c.name} IS NULL THEN {_problem(c.name, repr('missing required field ' + c.name))} END")
+        if c.rule not in ("text", "lower", "digest"):
+            problems.append(f"CASE WHEN {c.name} IS NOT NULL AND n_{c.name} IS NULL THEN {_problem(c.name, _invalid_reason(c))} END")
+    for check in table.checks:
+        condition, problem = CROSS_CHECKS[check]()
+        problems.append(f"CASE WHEN {condition} THEN {problem} END")
+    # an IP link's value is stored in canonical form (IPv6 compressed) so spellings of one address merge
+    replace = " REPLACE (CASE WHEN n_kind = 'ip' THEN n_ip_value ELSE n_value END AS n_value)" if "ip_link_value" in table.checks else ""
+    return (f"SELECT *{replace}, list_filter([{', '.join(problems)}], lambda p: p IS NOT NULL) AS problems "
+            f"FROM (SELECT *, {', '.join(normalised)} FROM raw_{table.name})")
+
+
+def register_addresses(conn: duckdb.DuckDBPyConnection, tables: set[str]) -> None:
+    """Check in Python the distinct values SQL cannot: non-IPv4 addresses and networks."""
+    candidates: list[str] = []
+    if "requests" in tables:
+        candidates += [r[0] for r in conn.execute(
+            f"SELECT DISTINCT ip FROM raw_requests WHERE ip IS NOT NULL AND NOT regexp_full_match(ip, '{IPV4}')").fetchall()]
+    if "links" in tables:
+        candidates += [r[0] for r in conn.execute(
+            f"SELECT DISTINCT value FROM raw_links WHERE kind = 'ip' AND value IS NOT NULL "
+            f"AND NOT regexp_full_match(value, '{IPV4}')").fetchall()]
+    raws, ips = [], []
+    for raw in set(candidates):
+        try:
+            ips.append(ipaddress.ip_address(raw).compressed)
+            raws.append(raw)
+        except ValueError:
+            pass
+    conn.register("ip_other_arrow", pa.table({"raw": pa.array(raws, pa.string()), "canonical": pa.array(ips, pa.string())}))
+    conn.execute("CREATE OR REPLACE TABLE ip_other AS SELECT * FROM ip_other_arrow")
+    conn.unregister("ip_other_arrow")
+
+    raws, cidrs = [], []
+    if "ip_intel" in tables:
+        for (raw,) in conn.execute("SELECT DISTINCT network FROM raw_ip_intel WHERE network IS NOT NULL").fetchall():
+            try:
+                cidrs.append(ipaddress.ip_network(raw, strict=False).compressed)
+                raws.append(raw)
+            except ValueError:
+                pass
+    conn.register("networks_arrow", pa.table({"raw": pa.array(raws, pa.string()), "cidr": pa.array(cidrs, pa.string())}))
+    conn.execute("CREATE OR REPLACE TABLE networks_parsed AS SELECT * FROM networks_arrow")
+    conn.unregister("networks_arrow")
+
+
+def validate(conn: duckdb.DuckDBPyConnection, tables: set[str], log: RejectLog) -> dict[str, int]:
+    """Check every table present; returns {table: rows read by SQL}. Creates valid_<table>."""
+    conn.execute(REJECTS_TABLE)
+    register_addresses(conn, tables)
+    rows_read = {}
+    for name in sorted(tables):
+        table = TABLES[name]
+        # one pass computes normalised values and problems; everything after reads this table
+        kept = ", ".join(f"n_{c}" for c in table.column_names)
+        conn.execute(f"CREATE OR REPLACE TABLE checked_{name} AS SELECT _file, _line, {kept}, problems "
+                     f"FROM ({checked_sql(table)})")
+        conn.execute(f"INSERT INTO rejects SELECT _file, _line, p.column, p.reason "
+                     f"FROM (SELECT _file, _line, unnest(problems) AS p FROM checked_{name} WHERE len(problems) > 0)")
+        total, bad = conn.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE len(problems) > 0) FROM checked_{name}").fetchall()[0]
+        rows_read[name] = total
+        normalised = ", ".join(f"n_{c.name} AS {c.name}_hash" if c.rule == "digest" else f"n_{c.name} AS {c.name}"
+                               for c in table.columns)
+        if table.key:
+            bad += _reject_conflicts(conn, table)
+            key = ", ".join(f"n_{k}" for k in table.key)
+            same_key = " AND ".join(f"c.{k} = n_{k}" for k in table.key)
+            conn.execute(
+                f"CREATE OR REPLACE TABLE valid_{name} AS SELECT DISTINCT ON ({key}) {normalised} "
+                f"FROM checked_{name} WHERE len(problems) = 0 "
+                f"AND NOT EXISTS (SELECT 1 FROM conflicts_{name} c WHERE {same_key}) ORDER BY {key}")
+        else:
+            conn.execute(f"CREATE OR REPLACE VIEW valid_{name} AS SELECT _file, _line, {normalised} "
+                         f"FROM checked_{name} WHERE len(problems) = 0")
+        if bad:
+            log.rejected_rows[name] += bad
+    return rows_read
+
+
+def _reject_conflicts(conn: duckdb.DuckDBPyConnection, table: Table) -> int:
+    """Reject every row of a key that appears with different values; returns how many rows."""
+    name = table.name
+    key = ", ".join(f"n_{k} AS {k}" for k in table.key)
+    others = ", ".join(f"n_{c}" for c in table.column_names if c not in table.key) or "NULL"
+    conn.execute(
+        f"CREATE OR REPLACE TABLE conflicts_{name} AS "
+        f"SELECT {key}, CASE WHEN count(DISTINCT _file) = 1 "
+        f"THEN 'lines ' || string_agg(_line::VARCHAR, ', ' ORDER BY _line) "
+        f"ELSE string_agg(_file || ':' || _line, ', ' ORDER BY _file, _line) END AS places "
+        f"FROM checked_{name} WHERE len(problems) = 0 "
+        f"GROUP BY ALL HAVING count(DISTINCT row({others})) > 1")
+    described = " || ', ' || ".join(f"'{k}=''' || c.{k} || ''''" for k in table.key)
+    join = " AND ".join(f"r.n_{k} = c.{k}" for k in table.key)
+    conn.execute(
+        f"INSERT INTO rejects SELECT r._file, r._line, '{table.key[-1]}', "
+        f"'duplicate key ' || {described} || ' with conflicting values (' || c.places || ')' "
+        f"FROM checked_{name} r JOIN conflicts_{name} c ON {join} WHERE len(r.problems) = 0")
+    return conn.execute(
+        f"SELECT count(*) FROM checked_{name} r JOIN conflicts_{name} c ON {join} WHERE len(r.problems) = 0").fetchall()[0][0]
