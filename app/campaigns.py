@@ -19,7 +19,7 @@ bp = Blueprint("campaigns", __name__)
 PAGE_SIZE = 50
 MEMBER_PAGE_SIZE = 100
 NETWORK_MEMBERS = 150  # members drawn in the network view (highest scores); the table lists all of them
-NETWORK_SHARED = 150
+NETWORK_SHARED = 60
 SORT_KEYS = {"score", "size", "requests", "first_activity", "last_activity", "campaign_id"}
 
 

@@ -38,3 +38,13 @@ def empty_db(neo4j):
     db.wipe()
     db.apply_schema()
     return neo4j
+
+
+@pytest.fixture(scope="session")
+def demo_bundle(tmp_path_factory, _server_ready):
+    """The demo world's bundle (simulated once per test session; seed 1)."""
+    from app.cli import main
+
+    bundle = tmp_path_factory.mktemp("demo") / "bundle"
+    assert main(["simulate", "--scale", "demo", "--seed", "1", "--out", str(bundle), "--quiet"]) == 0
+    return bundle

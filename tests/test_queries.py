@@ -60,9 +60,11 @@ def test_shared_payment_playbook_finds_the_card_ring(shared_card_graph):
     assert [row[0] for row in result.rows] == ["a2", "a3"]
 
 
-def test_template_dominated_playbook_uses_share_and_volume(shared_card_graph):
-    result = _run("template-dominated-accounts", min_share=0.6, min_requests=100)
+def test_shared_template_playbook_uses_share_senders_and_volume(shared_card_graph):
+    result = _run("shared-template-traffic", min_share=0.6, min_senders=3, min_requests=100)
     assert [(row[0], row[4]) for row in result.rows] == [("a1", 0.95)]
+    # a2 sends the same template, but only a third of its traffic; a3 is below the volume floor
+    assert _run("shared-template-traffic", min_share=0.3, min_senders=3, min_requests=100).rows[1][0] == "a2"
 
 
 def test_shortest_path_playbook(shared_card_graph):

@@ -1,6 +1,6 @@
 // title: An account and everything one hop away
 // description: The account, its identifiers, IPs, proxy networks and templates, as a graph (use the Graph tab).
-// param: account = "acct-000001"
+// param: account = "acc_0000310"
 // tags: graph, account
 MATCH p = (a:Account {account_id: $account})-[]-()
 RETURN p

@@ -1,6 +1,6 @@
 // title: Accounts that used a proxy network
 // description: Every account whose traffic left through the named proxy network, with how much.
-// param: network = "residential-pool-1"
+// param: network = "PeerGate Proxies"
 // tags: proxy, pivot
 MATCH (a:Account)-[u:USED_NETWORK]->(:ProxyNetwork {name: $network})
 RETURN a.account_id AS account, a.org AS org, u.count AS requests_via_network, u.distinct_ips AS distinct_ips,

@@ -1,6 +1,6 @@
 // title: Footprint of an organisation
 // description: Accounts of one organisation with their shared cards and IPs — the check for an honest company (one card, one NAT, diverse usage).
-// param: org = "Acme Corp"
+// param: org = "Lumen Analytics"
 // tags: organisation, look-alike
 MATCH (a:Account {org: $org})
 OPTIONAL MATCH (a)-[:HAS_IDENTIFIER]->(pm:PaymentMethod)

@@ -1,6 +1,6 @@
 // title: Accounts sharing a payment method with an account
 // description: Every other account that used any payment method of the given account, with the shared methods.
-// param: account = "acct-000001"
+// param: account = "acc_0000310"
 // tags: payment, pivot
 MATCH (a:Account {account_id: $account})-[:HAS_IDENTIFIER]->(pm:PaymentMethod)<-[:HAS_IDENTIFIER]-(other:Account)
 WHERE other <> a
