@@ -112,6 +112,7 @@ def campaign(campaign_id: str):
         "campaign.html", _json_view(), **found, members=members[:MEMBER_PAGE_SIZE], page=page,
         more=len(members) > MEMBER_PAGE_SIZE, shared=shared, network=_network(top, shared),
         creation=shown("ui/campaign_creation", campaign=campaign_id),
+        activity=shown("ui/campaign_activity", campaign=campaign_id),
         notes=case["notes"], case_history=case["history"], statuses=cases.STATUSES,
     )
 

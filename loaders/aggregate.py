@@ -55,9 +55,11 @@ def aggregate_requests(conn: duckdb.DuckDBPyConnection, top_ips: int, lsh_thresh
         "  coalesce(model, capability) AS name, count(*) AS n FROM valid_requests "
         "  GROUP BY GROUPING SETS ((account_id, model), (account_id, capability)) "
         ") WHERE name IS NOT NULL GROUP BY ALL")
+    # requests per UTC day: the activity timelines of accounts and campaigns
     conn.execute(
-        "CREATE OR REPLACE TABLE account_days AS SELECT account_id, count(DISTINCT ts::DATE) AS active_days "
-        "FROM valid_requests GROUP BY account_id")
+        "CREATE OR REPLACE TABLE account_days AS SELECT account_id, count(*) AS active_days, "
+        "list(strftime(day, '%Y-%m-%d') ORDER BY day) AS activity_days, list(n ORDER BY day) AS activity_counts "
+        "FROM (SELECT account_id, ts::DATE AS day, count(*) AS n FROM valid_requests GROUP BY ALL) GROUP BY account_id")
     conn.execute(
         "CREATE OR REPLACE TABLE account_usage AS "
         "WITH totals AS (SELECT account_id, sum(n) AS requests, sum(input_tokens) AS input_tokens, "
@@ -67,7 +69,8 @@ def aggregate_requests(conn: duckdb.DuckDBPyConnection, top_ips: int, lsh_thresh
         "  FROM (SELECT *, sum(n) OVER (PARTITION BY account_id) AS t FROM hour_counts) GROUP BY account_id), "
         "ips AS (SELECT account_id, count(*) AS distinct_ips FROM account_ip_pairs GROUP BY account_id) "
         "SELECT t.account_id, t.requests::BIGINT AS requests, t.input_tokens::BIGINT AS input_tokens, "
-        "  t.output_tokens::BIGINT AS output_tokens, d.active_days, "
+        "  t.output_tokens::BIGINT AS output_tokens, d.active_days, d.activity_days, "
+        "  d.activity_counts::BIGINT[] AS activity_counts, "
         "  list_transform(range(24), lambda h: coalesce(t.hour_n[list_position(t.hours, h)], 0))::BIGINT[] AS hour_profile, "
         "  abs(round(t.hour_entropy, 6)) AS hour_entropy, "
         f" {iso('t.first_ts')} AS first_request, {iso('t.last_ts')} AS last_request, "

@@ -28,6 +28,7 @@ def _campaign(cid, score, size, requests, capabilities, event="new"):
 def client(empty_db):
     empty_db.execute_query(
         "UNWIND range(1, 6) AS i CREATE (a:Account {account_id: 'c' + i, requests: 100 * i,"
+        " activity_days: ['2026-04-22', '2026-04-23'], activity_counts: [i, 10],"
         " created_at: datetime('2026-04-2' + toString(i % 3) + 'T08:00:00Z')})"
         " WITH collect(a) AS accounts CREATE (pm:PaymentMethod {value: 'pm_x'})"
         " FOREACH (a IN accounts[0..4] | CREATE (a)-[:HAS_IDENTIFIER {kind: 'payment'}]->(pm))"
@@ -39,7 +40,10 @@ def client(empty_db):
                       _campaign("cmp-small", 12.0, 1, 10, {"chat": 1.0})])
     db.run("detect/add_members", rows=[{"campaign_id": "cmp-big", "account_id": f"c{i}"} for i in range(1, 7)]
            + [{"campaign_id": "cmp-small", "account_id": "b1"}])
-    db.run("detect/account_scores", run_id="run-1")
+    # per-account scores, as detection sets them (the campaign's score scaled by cohesion)
+    empty_db.execute_query("MATCH (c:Campaign)-[m:INCLUDES]->(a:Account) "
+                           "SET m.cohesion = 1.0 - toInteger(substring(a.account_id, 1)) / 10.0, "
+                           "m.score = round(c.score * (1.5 - toInteger(substring(a.account_id, 1)) / 10.0) / 1.5, 1)")
     auth.save_user("ana", "analyst", PASSWORD)
     auth.save_user("vera", "viewer", PASSWORD)
     return create_app({"TESTING": True}).test_client()
@@ -74,6 +78,7 @@ def test_campaign_detail_has_evidence_network_members_and_export(client):
     assert data["network"]["total"] == 7  # 6 members + the shared card
     assert len(data["network"]["edges"]) == 4
     assert sum(d["accounts"] for d in data["creation"]) == 6
+    assert data["activity"] == [{"day": "2026-04-22", "requests": 21}, {"day": "2026-04-23", "requests": 60}]
     page = client.get("/campaigns/cmp-big").get_data(as_text=True)
     assert "data-network=" in page and "/vendor/vis/vis-network.min.js" in page
     rows = list(csv.DictReader(io.StringIO(client.get("/campaigns/cmp-big/members.csv").get_data(as_text=True))))

@@ -109,6 +109,9 @@ def test_bundle_loads_with_the_documented_graph(empty_db, tmp_path, fmt):
     a1 = one("MATCH (a:Account {account_id: 'a1'}) RETURN a")["a"]
     assert (a1["requests"], a1["input_tokens"], a1["output_tokens"], a1["active_days"]) == (2, 210, 820, 1)
     assert a1["hour_profile"] == [0] * 13 + [2] + [0] * 10
+    assert (a1["activity_days"], a1["activity_counts"]) == (["2026-04-22"], [2])
+    a3 = one("MATCH (a:Account {account_id: 'a3'}) RETURN a")["a"]  # an ISO time and an epoch second, two days
+    assert (a3["activity_days"], a3["activity_counts"]) == (["2026-04-23", "2026-04-24"], [1, 1])
     assert a1["hour_entropy"] == 0.0
     assert (a1["models"], a1["model_counts"], a1["capabilities"]) == (["m-large"], [2], ["reasoning"])
     assert a1["distinct_ips"] == 2
