@@ -1,8 +1,6 @@
-// Node counts per label, for the overview page (label scans, not a full-graph scan).
-CALL db.labels() YIELD label
-CALL (label) {
-  MATCH (n:$(label))
-  RETURN count(n) AS nodes
-}
-RETURN label, nodes
+// Node counts per label, for the overview page (from the count store: no scan).
+CALL db.stats.retrieve('GRAPH COUNTS') YIELD data
+UNWIND data.nodes AS entry
+WITH entry WHERE entry.label IS NOT NULL
+RETURN entry.label AS label, entry.count AS nodes
 ORDER BY label

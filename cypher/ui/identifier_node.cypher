@@ -1,6 +1,16 @@
-// The identifier node itself (any kind), for the page header.
+// The identifier node itself (any kind), for the page header; one indexed branch per label.
 CALL () {
-  MATCH (i:$($label) {value: $value}) WHERE $label IN ['PaymentMethod', 'IP', 'Device', 'Email', 'Phone', 'ApiKey'] RETURN i
+  MATCH (i:PaymentMethod {value: $value}) WHERE $label = 'PaymentMethod' RETURN i
+  UNION
+  MATCH (i:IP {value: $value}) WHERE $label = 'IP' RETURN i
+  UNION
+  MATCH (i:Device {value: $value}) WHERE $label = 'Device' RETURN i
+  UNION
+  MATCH (i:Email {value: $value}) WHERE $label = 'Email' RETURN i
+  UNION
+  MATCH (i:Phone {value: $value}) WHERE $label = 'Phone' RETURN i
+  UNION
+  MATCH (i:ApiKey {value: $value}) WHERE $label = 'ApiKey' RETURN i
   UNION
   MATCH (i:Identifier {kind: $kind, value: $value}) WHERE $label = 'Identifier' RETURN i
   UNION
