@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import secrets
 import shlex
 import sys
 
@@ -16,6 +17,9 @@ from graph.errors import LinkwatchError
 # Modules that add sub-commands: each has register(subparsers).
 COMMAND_MODULES = [
     "app.cli",
+    "loaders.synthetic.cli",
+    "loaders.cli",
+    "graph.detect.cli",
     "app.web_cli",
 ]
 
@@ -57,16 +61,43 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    """Managed Neo4j + synthetic world + load + detect + UI, each step reusing what a previous run left."""
+    from app import auth
     from graph import db, runtime
-    from graph.config import connection
+    from graph.config import connection, managed_paths
 
+    say = lambda msg: print(f"linkwatch demo: {msg}", file=sys.stderr)  # noqa: E731
     if connection().managed:
-        state = runtime.start(log=lambda msg: print(msg, file=sys.stderr))
-        print("\n".join(state.lines()))
-    version = db.gds_version()
+        state = runtime.start(log=say)
+        say(f"Neo4j {state.neo4j_version} + GDS {state.gds_version} on {state.bolt}")
+    db.gds_version()
     db.apply_schema()
-    print(f"Neo4j is ready with GDS {version}; schema applied.")
-    return 0
+    home = managed_paths().home
+    world = home / "demo-world"
+    steps = []
+    if not (world / "truth.csv").exists():
+        steps.append(["simulate", "--scale", "demo", "--seed", str(args.seed), "--out", str(world), "--force"])
+    steps.append(["load", str(world), "--rejects", str(home / "demo-rejects.csv")])
+    steps.append(["detect", "--export", str(home / "demo-detection")])
+    for step in steps:
+        say(" ".join(["linkwatch", *step]))
+        code = main(step)
+        if code != 0:
+            say(f"step `linkwatch {step[0]}` failed (exit {code})")
+            return code
+    password_file = home / "demo-admin-password"
+    if not password_file.exists() or auth.find_user("admin") is None:
+        password = secrets.token_urlsafe(12)
+        auth.save_user("admin", "admin", password)
+        password_file.write_text(password + "\n")
+        password_file.chmod(0o600)
+    password = password_file.read_text().strip()
+    url = f"http://{args.host}:{args.port}/"
+    print(f"Linkwatch is ready: {url}")
+    print(f"log in as admin / {password}   (stored in {password_file})")
+    if args.no_serve:
+        return 0
+    return main(["serve", "--host", args.host, "--port", str(args.port)])
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -78,6 +109,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     schema.set_defaults(handler=_schema)
 
     demo = sub.add_parser("demo", help="managed Neo4j + synthetic world + load + detect + UI")
+    demo.add_argument("--seed", type=int, default=1, help="seed of the synthetic world (default 1)")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--no-serve", action="store_true", help="prepare everything, print the URL, do not serve")
     demo.set_defaults(handler=_demo)
 
 

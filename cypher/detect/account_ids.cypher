@@ -1,0 +1,3 @@
+// Every account id (nodes of the in-process projection, isolated accounts included).
+MATCH (a:Account)
+RETURN a.account_id AS account_id

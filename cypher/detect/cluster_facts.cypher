@@ -1,0 +1,51 @@
+// Raw facts about each candidate cluster, for scoring and evidence (graph/detect/scoring.py turns them into
+// features). $clusters: [{cluster, members: [account_id]}].
+UNWIND $clusters AS c
+CALL (c) {
+  UNWIND c.members AS account_id
+  MATCH (a:Account {account_id: account_id})
+  RETURN count(a) AS accounts,
+         sum(coalesce(a.requests, 0)) AS requests,
+         sum(coalesce(a.input_tokens, 0)) AS input_tokens,
+         sum(coalesce(a.output_tokens, 0)) AS output_tokens,
+         min(a.first_request) AS first_request,
+         max(a.last_request) AS last_request,
+         collect(coalesce(a.requests, 0)) AS requests_per_account,
+         [t IN collect(a.created_at) | t.epochSeconds] AS created,
+         [o IN collect(a.org) WHERE o <> ''] AS orgs,
+         [e IN collect(a.email) | split(e, '@')[-1]] AS email_domains,
+         collect(a.hour_profile) AS hour_profiles,
+         collect({names: a.capabilities, counts: a.capability_counts}) AS capability_mixes
+}
+CALL (c) {
+  // payment methods among the members, and how many members use each
+  UNWIND c.members AS account_id
+  MATCH (:Account {account_id: account_id})-[:HAS_IDENTIFIER]->(p:PaymentMethod)
+  WITH p, count(*) AS users
+  RETURN count(p) AS payment_methods, sum(CASE WHEN users > 1 THEN users ELSE 0 END) AS accounts_on_shared_cards,
+         max(users) AS largest_card_users
+}
+CALL (c) {
+  // the members' top IPs: how many members share each address, and its exit type
+  UNWIND c.members AS account_id
+  MATCH (:Account {account_id: account_id})-[r:USED_IP]->(ip:IP)
+  WITH ip, sum(coalesce(r.count, 1)) AS n, count(*) AS users
+  RETURN collect({proxy_type: coalesce(ip.proxy_type, 'none'), n: n, users: users}) AS ip_usage
+}
+CALL (c) {
+  // request volume by proxy network type over all of the members' requests
+  UNWIND c.members AS account_id
+  MATCH (:Account {account_id: account_id})-[r:USED_NETWORK]->(p:ProxyNetwork)
+  WITH coalesce(p.proxy_type, 'unknown') AS proxy_type, sum(coalesce(r.count, 0)) AS n
+  RETURN collect({proxy_type: proxy_type, n: n}) AS network_usage
+}
+CALL (c) {
+  // the members' template traffic, and how many members use each template
+  UNWIND c.members AS account_id
+  MATCH (:Account {account_id: account_id})-[s:SENT]->(t:PromptTemplate)
+  WITH t, sum(coalesce(s.n, 0)) AS n, count(*) AS users
+  RETURN collect({n: n, users: users}) AS template_usage
+}
+RETURN c.cluster AS cluster, accounts, requests, input_tokens, output_tokens, first_request, last_request,
+       requests_per_account, created, orgs, email_domains, hour_profiles, capability_mixes,
+       payment_methods, accounts_on_shared_cards, largest_card_users, ip_usage, network_usage, template_usage

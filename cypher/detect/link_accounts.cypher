@@ -1,0 +1,83 @@
+// Build the account–account linkage: one (:Account)-[:LINKED {kind, weight, strong}]->(:Account) edge per
+// pair of accounts per shared thing (identifier, proxy network, prompt template, relation). `strong` is 1.0
+// for hard identifiers ($strong_kinds) and 0.0 otherwise (a number, so GDS can project it).
+//
+// * inverse frequency: an identifier shared by d accounts gives each pair weight kind_weight/(d-1) (resource
+//   allocation), so every member receives the same total strength from it and a card shared by 3 weighs far
+//   more per pair than an IP shared by 200;
+// * supernodes: groups larger than $max_members[kind] (CGNAT, big corporate NAT, popular VPN) are skipped;
+// * groups larger than $clique_max are not expanded into a full clique: members (ordered by account id) are
+//   joined at power-of-two offsets, a sparse expander that gives each member the same total strength;
+// * time: for IPs the pair weight decays with the gap between the two accounts' [first_seen, last_seen]
+//   spans, exp(-gap_hours / $ip_decay_hours): the same hour counts fully, months apart almost nothing;
+// * traffic share: for IPs it is also scaled by the smaller of the two accounts' shares of traffic through
+//   the address over $ip_full_share (capped at 1): a household's home IP carries all of its traffic, a
+//   rotating proxy client's exit through that same home a sliver of its own.
+// Parameters: $kind_weight and $max_members (maps keyed by kind, with a `default`), $strong_kinds,
+// $shared_exit_types, $clique_max, $ip_decay_hours, $ip_full_share, $template_min_share, $template_min_requests.
+CALL () {
+  // identifiers from `links` (HAS_IDENTIFIER) and the IPs seen in requests (USED_IP)
+  MATCH (a:Account)-[r:HAS_IDENTIFIER|USED_IP]->(i:PaymentMethod|IP|Device|Email|Phone|ApiKey|Identifier)
+  WITH i, a, min(r.first_seen) AS first_seen, max(r.last_seen) AS last_seen,
+       // share of the account's traffic through this IP (1.0 for identifiers the account declared)
+       max(CASE WHEN type(r) = 'USED_IP' AND a.requests > 0 THEN toFloat(r.count) / a.requests ELSE 1.0 END) AS share
+  ORDER BY a.account_id
+  WITH i, collect({account: a, first_seen: first_seen, last_seen: last_seen, share: share}) AS members
+  RETURN CASE
+           WHEN i:PaymentMethod THEN 'payment'
+           // residential, VPN and Tor exits are shared by unrelated customers by design: a weak kind of their own
+           WHEN i:IP AND i.proxy_type IN $shared_exit_types THEN 'shared_exit'
+           WHEN i:IP THEN 'ip' WHEN i:Device THEN 'device'
+           WHEN i:Email THEN 'email' WHEN i:Phone THEN 'phone' WHEN i:ApiKey THEN 'api_key'
+           ELSE i.kind END AS kind, members
+UNION ALL
+  // proxy-network co-usage (USED_NETWORK summarises all of an account's requests, not only its top IPs)
+  MATCH (a:Account)-[:USED_NETWORK]->(p:ProxyNetwork)
+  WITH p, a ORDER BY a.account_id
+  WITH p, collect({account: a}) AS members
+  // consumer VPNs are shared by many honest users: their own, weaker kind
+  RETURN CASE p.proxy_type WHEN 'vpn' THEN 'vpn_network' ELSE 'proxy_network' END AS kind, members
+UNION ALL
+  // prompt templates that make up a real share of an account's traffic
+  MATCH (a:Account)-[s:SENT]->(t:PromptTemplate)
+  WITH t, a, coalesce(s.n, 1) AS n
+  WHERE n >= $template_min_requests AND n >= $template_min_share * coalesce(a.requests, n)
+  WITH t, a ORDER BY a.account_id
+  WITH t, collect({account: a}) AS members
+  RETURN 'template' AS kind, members
+UNION ALL
+  // explicit account-to-account relations from the input (referred, invited, paid, ...)
+  MATCH (a:Account)-[:RELATED]->(b:Account)
+  WHERE a <> b
+  RETURN 'relation' AS kind, [{account: a}, {account: b}] AS members
+}
+WITH kind, members, size(members) AS d
+WHERE d >= 2 AND d <= coalesce($max_members[kind], $max_members.default)
+WITH kind, members, d, coalesce($kind_weight[kind], $kind_weight.default) AS kind_weight,
+     CASE WHEN d <= $clique_max THEN range(1, d - 1)
+          ELSE [k IN range(0, toInteger(floor(log(d - 1) / log(2)))) | toInteger(2 ^ k)] END AS offsets
+WITH kind, members, d, offsets, CASE WHEN kind IN $strong_kinds THEN 1.0 ELSE 0.0 END AS strong,
+     CASE WHEN d <= $clique_max THEN kind_weight / (d - 1) ELSE kind_weight / (2.0 * size(offsets)) END AS pair_weight
+UNWIND range(0, d - 1) AS x
+UNWIND offsets AS offset
+WITH kind, strong, pair_weight, d, members[x] AS m1, members[(x + offset) % d] AS m2, x + offset < d AS forward
+WHERE (d > $clique_max OR forward) AND m1.account <> m2.account
+// the gap in seconds between the two spans (0 when they overlap; no decay when a span is unknown)
+WITH kind, strong, pair_weight, m1, m2,
+     [t IN [m1.first_seen, m2.first_seen, m1.last_seen, m2.last_seen] | t.epochSeconds] AS s
+WITH kind, strong, m1.account AS source, m2.account AS target,
+     CASE WHEN kind IN ['ip', 'shared_exit'] AND none(v IN s WHERE v IS NULL)
+          THEN pair_weight * exp(-1.0 * CASE
+                 WHEN s[0] > s[3] THEN s[0] - s[3]       // m1 starts after m2 ended
+                 WHEN s[1] > s[2] THEN s[1] - s[2]       // m2 starts after m1 ended
+                 ELSE 0 END / 3600.0 / $ip_decay_hours)
+          ELSE pair_weight END
+     // an address carrying a sliver of one account's traffic (a proxy exit that is somebody's home) says little
+     * CASE WHEN kind IN ['ip', 'shared_exit'] AND m1.share < $ip_full_share AND m1.share <= m2.share
+              THEN m1.share / $ip_full_share
+            WHEN kind IN ['ip', 'shared_exit'] AND m2.share < $ip_full_share
+              THEN m2.share / $ip_full_share
+            ELSE 1.0 END AS weight
+CALL (source, target, kind, weight, strong) {
+  CREATE (source)-[:LINKED {kind: kind, weight: weight, strong: strong}]->(target)
+} IN TRANSACTIONS OF 20000 ROWS

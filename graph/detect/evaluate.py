@@ -1,0 +1,141 @@
+"""Detection quality against a ground truth: account-, campaign- and partition-level metrics.
+
+``truth`` maps account id -> campaign id (None for benign accounts); ``detected`` maps account id ->
+(cluster id or None, flagged). Partition metrics (ARI, NMI) compare labellings of the same accounts.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from collections import Counter
+from pathlib import Path
+
+from graph.errors import LinkwatchError
+
+
+class EvaluationInputError(LinkwatchError):
+    """A truth or detection file is missing, unreadable or lacks a required column."""
+
+
+def _entropy(counts) -> float:
+    total = sum(counts)
+    return -sum(c / total * math.log(c / total) for c in counts if c)
+
+
+def nmi(labels_a: list, labels_b: list) -> float:
+    """Normalized mutual information (arithmetic normalisation, as scikit-learn's default)."""
+    n = len(labels_a)
+    if n == 0:
+        return 1.0
+    joint = Counter(zip(labels_a, labels_b))
+    count_a, count_b = Counter(labels_a), Counter(labels_b)
+    mutual = sum(c / n * math.log(c * n / (count_a[a] * count_b[b])) for (a, b), c in joint.items())
+    h_a, h_b = _entropy(count_a.values()), _entropy(count_b.values())
+    if h_a == 0 and h_b == 0:
+        return 1.0
+    return mutual / ((h_a + h_b) / 2) if h_a + h_b else 0.0
+
+
+def ari(labels_a: list, labels_b: list) -> float:
+    """Adjusted Rand index."""
+    n = len(labels_a)
+    pairs = lambda counts: sum(c * (c - 1) / 2 for c in counts)  # noqa: E731
+    index = pairs(Counter(zip(labels_a, labels_b)).values())
+    sum_a, sum_b = pairs(Counter(labels_a).values()), pairs(Counter(labels_b).values())
+    total = n * (n - 1) / 2
+    expected = sum_a * sum_b / total if total else 0.0
+    maximum = (sum_a + sum_b) / 2
+    return 1.0 if maximum == expected else (index - expected) / (maximum - expected)
+
+
+def evaluate(truth: dict[str, str | None], detected: dict[str, tuple[str | None, bool]],
+             campaign_coverage: float = 0.8, cluster_purity: float = 0.8) -> dict:
+    """The metrics of ``linkwatch evaluate``.
+
+    A campaign counts as found when at least ``campaign_coverage`` of its accounts sit in flagged clusters
+    whose members are at least ``cluster_purity`` that campaign.
+    """
+    accounts = sorted(truth)
+    missing = [a for a in accounts if a not in detected]
+    flagged = {a for a in accounts if detected.get(a, (None, False))[1]}
+    fraud = {a for a in accounts if truth[a]}
+    benign = set(accounts) - fraud
+    true_pos = len(flagged & fraud)
+    precision = true_pos / len(flagged) if flagged else 0.0
+    recall = true_pos / len(fraud) if fraud else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+    cluster_members: dict[str, list[str]] = {}
+    for account in accounts:
+        cluster, is_flagged = detected.get(account, (None, False))
+        if cluster and is_flagged:
+            cluster_members.setdefault(cluster, []).append(account)
+    pure_cluster_of: dict[str, str] = {}  # flagged cluster -> the campaign it is ≥ purity made of
+    for cluster, members in cluster_members.items():
+        campaign, count = Counter(truth[a] for a in members).most_common(1)[0]
+        if campaign and count / len(members) >= cluster_purity:
+            pure_cluster_of[cluster] = campaign
+    campaigns = Counter(truth[a] for a in fraud)
+    found = [c for c, size in campaigns.items()
+             if sum(1 for a in fraud if truth[a] == c and pure_cluster_of.get(detected.get(a, (None,))[0]) == c)
+             >= campaign_coverage * size]
+
+    # Partition agreement over campaigns: a benign account is its own "campaign", an unflagged account its own
+    # cluster (a company found as a low-score cluster is a correct non-detection, not a partition error).
+    truth_labels = [truth[a] or f"benign:{a}" for a in accounts]
+    detected_labels = [(cluster if is_flagged and cluster else f"none:{a}")
+                       for a in accounts for cluster, is_flagged in [detected.get(a, (None, False))]]
+    return {
+        "accounts": len(accounts),
+        "fraud_accounts": len(fraud),
+        "flagged_accounts": len(flagged),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "campaigns": len(campaigns),
+        "campaigns_found": len(found),
+        "campaign_recall": round(len(found) / len(campaigns), 4) if campaigns else 0.0,
+        "benign_false_positive_rate": round(len(flagged & benign) / len(benign), 6) if benign else 0.0,
+        "ari": round(ari(truth_labels, detected_labels), 4),
+        "nmi": round(nmi(truth_labels, detected_labels), 4),
+        "accounts_missing_from_detection": len(missing),
+    }
+
+
+def _read_csv(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            columns = reader.fieldnames or []
+            absent = [c for c in required if c not in columns]
+            if absent:
+                raise EvaluationInputError(f"{path}: line 1: missing column(s) {', '.join(absent)}")
+            return list(reader)
+    except FileNotFoundError as exc:
+        raise EvaluationInputError(f"{path}: no such file") from exc
+    except UnicodeDecodeError as exc:
+        raise EvaluationInputError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+
+
+TRUTH_CAMPAIGN_COLUMNS = ("campaign_id", "campaign")
+
+
+def read_truth(path: Path) -> dict[str, str | None]:
+    """account_id -> campaign id (empty = benign) from the simulator's truth.csv."""
+    rows = _read_csv(path, ("account_id",))
+    column = next((c for c in TRUTH_CAMPAIGN_COLUMNS if rows and c in rows[0]), None)
+    if rows and column is None:
+        raise EvaluationInputError(f"{path}: line 1: missing column campaign_id")
+    return {r["account_id"]: (r[column] or None) for r in rows}
+
+
+def read_detected(path: Path) -> dict[str, tuple[str | None, bool]]:
+    """account_id -> (campaign id or None, flagged) from ``detect --export``'s accounts.csv."""
+    rows = _read_csv(path, ("account_id", "campaign_id", "flagged"))
+    detected = {}
+    for line, row in enumerate(rows, start=2):
+        flag = row["flagged"].strip().lower()
+        if flag not in ("true", "false", "1", "0"):
+            raise EvaluationInputError(f"{path}: line {line}: column flagged must be true or false, not {flag!r}")
+        detected[row["account_id"]] = (row["campaign_id"] or None, flag in ("true", "1"))
+    return detected

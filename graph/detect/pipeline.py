@@ -1,0 +1,122 @@
+"""One detection run: linkage → communities → scoring → lineage → persisted run → (optional) export."""
+from __future__ import annotations
+
+import csv
+import json
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from graph import db
+from graph.detect import communities, linkage, scoring
+from graph.detect.lineage import Lineage, trace
+from graph.detect.params import CommunityParams, LineageParams, LinkageParams, ScoringParams
+from graph.errors import LinkwatchError
+
+MEMBERSHIP_BATCH = 10_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    linkage: LinkageParams = LinkageParams()
+    community: CommunityParams = CommunityParams()
+    scoring: ScoringParams = ScoringParams()
+    lineage: LineageParams = LineageParams()
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    engine: str
+    partition: communities.Partition
+    clusters: list[scoring.ClusterScore]  # every scored cluster, highest score first
+    campaigns: list[tuple[str, scoring.ClusterScore]]  # the tracked ones: (campaign id, score)
+    lineage: Lineage
+    account_scores: dict[str, tuple[str, float]]  # account id -> (campaign id, account score)
+    linkage_edges: int
+    seconds: dict[str, float]
+    flag_threshold: float
+
+
+def run(engine: str = "gds", settings: Settings | None = None) -> RunResult:
+    """Detect, score and persist campaigns on the current graph; returns what was found."""
+    settings = settings or Settings()
+    if engine not in communities.ENGINES:
+        raise LinkwatchError(f"unknown detection engine {engine!r}; choose one of {', '.join(communities.ENGINES)}")
+    started = datetime.now(timezone.utc)
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    summary = linkage.build(settings.linkage)
+    seconds["linkage"], clock = time.perf_counter() - clock, time.perf_counter()
+    partition = communities.detect(engine, settings.community)
+    seconds["communities"], clock = time.perf_counter() - clock, time.perf_counter()
+
+    groups = [g for g in partition.groups() if len(g) >= settings.community.min_cluster_size]
+    clusters = {f"k{i}": sorted(g) for i, g in enumerate(groups)}
+    scores = scoring.score_clusters(clusters, settings.scoring)
+    seconds["scoring"], clock = time.perf_counter() - clock, time.perf_counter()
+
+    tracked = [s for s in scores if s.score >= settings.scoring.track_threshold]
+    previous = {r["campaign_id"]: set(r["members"]) for r in db.run("detect/previous_campaigns")}
+    lineage = trace({s.cluster: set(s.members) for s in tracked}, previous, settings.lineage)
+    run_id = f"run-{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+    campaigns = [(lineage.clusters[s.cluster].campaign_id, s) for s in tracked]
+    _persist(run_id, started, engine, partition, campaigns, lineage, summary.edges, settings)
+    template_shares = {cid: next(f.value for f in s.features if f.name == "shared_templates") for cid, s in campaigns}
+    account_scores = {r["account_id"]: (r["campaign_id"], r["score"]) for r in db.run(
+        "detect/account_scores", run_id=run_id, template_share_by_campaign=template_shares,
+        template_quorum=scoring.TEMPLATE_QUORUM, signature_min_share=settings.scoring.signature_min_share)}
+    seconds["persist"] = time.perf_counter() - clock
+    return RunResult(run_id, engine, partition, scores, campaigns, lineage, account_scores, summary.edges,
+                     {k: round(v, 2) for k, v in seconds.items()}, settings.scoring.flag_threshold)
+
+
+def _persist(run_id, started, engine, partition, campaigns, lineage: Lineage, edges: int, settings: Settings) -> None:
+    threshold = settings.scoring.flag_threshold
+    rows = [{
+        "campaign_id": cid, "score": s.score, "flagged": s.score >= threshold, "size": len(s.members),
+        "evidence": s.evidence, "contributions": json.dumps(s.contributions()),
+        "accounting": json.dumps({k: v for k, v in s.accounting.items() if k != "summary"}),
+        "requests": s.accounting["requests"], "first_activity": s.accounting["first_activity"],
+        "last_activity": s.accounting["last_activity"],
+        "event": lineage.clusters[s.cluster].event, "related": lineage.clusters[s.cluster].related,
+    } for cid, s in campaigns]
+    db.run("detect/save_run", run_id=run_id, started_at=started.isoformat(), engine=engine,
+           accounts=len(partition.communities), linkage_edges=edges, campaigns=rows,
+           flagged_campaigns=sum(r["flagged"] for r in rows),
+           parameters=json.dumps(asdict(settings)))
+    db.run("detect/end_campaigns", run_id=run_id,
+           ended=[{"campaign_id": e.campaign_id, "related": e.related} for e in lineage.ended.values()])
+    db.run("detect/clear_members", campaign_ids=[cid for cid, _ in campaigns])
+    memberships = [{"campaign_id": cid, "account_id": a} for cid, s in campaigns for a in s.members]
+    for start in range(0, len(memberships), MEMBERSHIP_BATCH):
+        db.run("detect/add_members", rows=memberships[start:start + MEMBERSHIP_BATCH])
+
+
+def export(result: RunResult, directory: Path) -> tuple[Path, Path]:
+    """Write ``accounts.csv`` (every account) and ``campaigns.json`` (every tracked campaign) into ``directory``."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LinkwatchError(f"{directory}: cannot create the export folder ({exc.strerror})") from exc
+    accounts_path, campaigns_path = directory / "accounts.csv", directory / "campaigns.json"
+    with accounts_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["account_id", "campaign_id", "score", "flagged"])
+        for account in sorted(result.partition.communities):
+            campaign_id, score = result.account_scores.get(account, ("", 0.0))
+            writer.writerow([account, campaign_id, score, str(score >= result.flag_threshold).lower()])
+    campaigns = [{
+        "id": cid, "score": s.score, "flagged": s.score >= result.flag_threshold, "size": len(s.members),
+        "event": result.lineage.clusters[s.cluster].event, "related": result.lineage.clusters[s.cluster].related,
+        "accounting": s.accounting, "contributions": s.contributions(), "evidence": s.evidence,
+        "members": s.members,
+    } for cid, s in result.campaigns]
+    campaigns_path.write_text(json.dumps({"run_id": result.run_id, "engine": result.engine,
+                                          "campaigns": campaigns,
+                                          "ended": [asdict(e) for e in result.lineage.ended.values()]},
+                                         indent=2) + "\n", encoding="utf-8")
+    return accounts_path, campaigns_path

@@ -1,0 +1,402 @@
+"""Detection engine on small graphs built with Cypher in the loaders' model (docs/graph-model.md)."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import networkx as nx
+import pytest
+
+from app.cli import main
+from graph import db
+from graph.detect import communities, linkage, pipeline, seeded
+from graph.detect.evaluate import ari, evaluate, nmi
+from graph.detect.lineage import birth_id, trace
+
+
+def cypher(query: str, **params):
+    return db.driver().execute_query(query, params).records
+
+
+# ---- linkage ----------------------------------------------------------------------------------------------
+
+def _accounts(n: int, prefix: str):
+    cypher("UNWIND range(1, $n) AS i CREATE (:Account {account_id: $prefix + i, requests: 100})", n=n, prefix=prefix)
+
+
+def _share(kind_label: str, value: str, accounts: list[str], rel: str = "HAS_IDENTIFIER", spans=None):
+    spans = spans or {}
+    cypher(f"MERGE (i:{kind_label} {{value: $value}}) WITH i UNWIND $accounts AS id "
+           f"MATCH (a:Account {{account_id: id}}) "
+           f"CREATE (a)-[:{rel} {{first_seen: datetime($spans[id][0]), last_seen: datetime($spans[id][1])}}]->(i)",
+           value=value, accounts=accounts, spans={a: spans.get(a, [None, None]) for a in accounts})
+
+
+def _links():
+    return {(r["a"], r["b"], r["kind"]): (r["weight"], r["strong"]) for r in cypher(
+        "MATCH (x:Account)-[l:LINKED]->(y:Account) RETURN x.account_id AS a, y.account_id AS b, l.kind AS kind, "
+        "l.weight AS weight, l.strong AS strong")}
+
+
+def test_linkage_weights_follow_inverse_frequency_cutoffs_and_time(empty_db):
+    _accounts(3, "card")
+    _share("PaymentMethod", "pm_small", ["card1", "card2", "card3"])
+    _accounts(201, "cgnat")  # one more than the IP cutoff (200): a carrier address links nobody
+    _share("IP", "100.64.0.1", [f"cgnat{i}" for i in range(1, 202)], rel="USED_IP")
+    _accounts(2, "ip")
+    _share("IP", "203.0.113.9", ["ip1", "ip2"], rel="USED_IP", spans={
+        "ip1": ["2026-05-01T00:00:00Z", "2026-05-01T01:00:00Z"],
+        "ip2": ["2026-05-04T01:00:00Z", "2026-05-05T00:00:00Z"]})  # 72 hours after ip1 left
+    cypher("MATCH (a:Account {account_id: 'card1'}), (b:Account {account_id: 'ip1'}) CREATE (a)-[:RELATED {kind: 'referred'}]->(b)")
+
+    summary = linkage.build()
+
+    links = _links()
+    assert summary.edges_by_kind == {"payment": 3, "ip": 1, "relation": 1}
+    assert links[("card1", "card2", "payment")] == (1.5, 1.0)  # 3.0 / (3 - 1), a strong link
+    assert links[("card2", "card3", "payment")] == (1.5, 1.0)
+    weight, strong = links[("ip1", "ip2", "ip")]
+    assert weight == pytest.approx(math.exp(-1.0)) and strong == 0.0  # 72 h gap, 72 h decay
+    assert links[("card1", "ip1", "relation")] == (1.5, 1.0)
+    assert not any(a.startswith("cgnat") for a, _, _ in links)
+
+    # rebuilding replaces the edges instead of adding to them
+    assert linkage.build().edges == 5
+
+
+def test_large_groups_are_sparsified_with_the_same_strength_per_member(empty_db):
+    _accounts(100, "m")
+    _share("PaymentMethod", "pm_pool", [f"m{i}" for i in range(1, 101)])
+
+    summary = linkage.build()
+
+    # offsets 1, 2, 4, ..., 64 from each of 100 members instead of 4,950 clique pairs
+    assert summary.edges == 700
+    assert all(w == pytest.approx(3.0 / 14) for w, _ in _links().values())
+    degree = {r["id"]: r["d"] for r in cypher(
+        "MATCH (a:Account) RETURN a.account_id AS id, COUNT { (a)-[:LINKED]-() } AS d")}
+    assert set(degree.values()) == {14}  # each member's strength: 14 × 3/14 = 3.0, the kind weight
+
+
+def test_templates_link_only_when_they_are_a_real_share_of_traffic(empty_db):
+    _accounts(3, "t")
+    cypher("CREATE (:PromptTemplate {template_id: 'tpl'})")
+    cypher("UNWIND [['t1', 50], ['t2', 40], ['t3', 5]] AS row MATCH (a:Account {account_id: row[0]}), "
+           "(t:PromptTemplate {template_id: 'tpl'}) CREATE (a)-[:SENT {n: row[1]}]->(t)")
+
+    linkage.build()
+
+    # t3 sent it 5 times out of 100 requests: below the 15 % share, so only t1–t2 are linked
+    assert _links() == {("t1", "t2", "template"): (0.75, 0.0)}
+
+
+def test_gds_projection_adds_up_parallel_links(empty_db):
+    _accounts(2, "p")
+    cypher("MATCH (a:Account {account_id: 'p1'}), (b:Account {account_id: 'p2'}) "
+           "CREATE (a)-[:LINKED {kind: 'payment', weight: 1.5, strong: 1.0}]->(b), "
+           "(b)-[:LINKED {kind: 'ip', weight: 0.25, strong: 0.0}]->(a)")
+    gds = db.gds()
+    graph = communities.project_linkage(gds)
+    try:
+        rows = cypher("CALL gds.graph.relationshipProperties.stream($name, ['weight', 'strong']) "
+                      "YIELD relationshipProperty, propertyValue RETURN relationshipProperty AS p, propertyValue AS v",
+                      name=graph.name())
+    finally:
+        graph.drop()
+    # one undirected relationship (stored both ways) carrying the summed weight and the strongest kind
+    assert sorted((r["p"], r["v"]) for r in rows) == [("strong", 1.0), ("strong", 1.0), ("weight", 1.75), ("weight", 1.75)]
+    assert gds.graph.list() == []
+
+
+# ---- community detection: known results -------------------------------------------------------------------
+
+def _write_graph(graph: nx.Graph, name) -> None:
+    cypher("UNWIND $ids AS id CREATE (:Account {account_id: id})", ids=[name(v) for v in graph])
+    cypher("UNWIND $edges AS e MATCH (a:Account {account_id: e[0]}), (b:Account {account_id: e[1]}) "
+           "CREATE (a)-[:LINKED {kind: 'test', weight: 1.0, strong: e[2]}]->(b)",
+           edges=[[name(u), name(v), 1.0 if (u + v) % 7 == 0 else 0.0] for u, v in graph.edges()])
+
+
+def _strong_components(graph: nx.Graph, name) -> set[frozenset]:
+    strong = nx.Graph()
+    strong.add_nodes_from(name(v) for v in graph)
+    strong.add_edges_from((name(u), name(v)) for u, v in graph.edges() if (u + v) % 7 == 0)
+    return {frozenset(c) for c in nx.connected_components(strong)}
+
+
+@pytest.mark.parametrize("engine", communities.ENGINES)
+def test_karate_club_reaches_near_optimal_modularity(empty_db, engine):
+    karate = nx.Graph(nx.karate_club_graph().edges())  # unweighted: the published optimum is 0.4198
+    name = lambda v: f"k{v:02d}"  # noqa: E731
+    _write_graph(karate, name)
+
+    partition = communities.detect(engine)
+
+    relabelled = nx.relabel_nodes(karate, name)
+    assert nx.community.modularity(relabelled, partition.groups()) >= 0.418
+    assert {frozenset(g) for g in partition.groups("components")} == _strong_components(karate, name)
+
+
+def test_lfr_benchmark_communities_are_recovered_by_both_engines(empty_db):
+    lfr = nx.LFR_benchmark_graph(500, 3, 1.5, 0.3, average_degree=20, max_degree=50, min_community=20,
+                                 max_community=60, seed=2)
+    lfr.remove_edges_from(nx.selfloop_edges(lfr))
+    name = lambda v: f"n{v:03d}"  # noqa: E731
+    _write_graph(lfr, name)
+    accounts = sorted(name(v) for v in lfr)
+    truth = {name(v): min(lfr.nodes[v]["community"]) for v in lfr}
+
+    gds, local = communities.detect("gds"), communities.detect("local")
+
+    labels = lambda p: [p.communities[a] for a in accounts]  # noqa: E731
+    assert nmi([truth[a] for a in accounts], labels(gds)) >= 0.9
+    assert nmi([truth[a] for a in accounts], labels(local)) >= 0.9
+    assert nmi(labels(gds), labels(local)) >= 0.9
+    assert set(map(frozenset, gds.groups("components"))) == set(map(frozenset, local.groups("components")))
+    assert db.gds().graph.list() == []  # the projection was dropped
+
+
+# ---- a small world: one campaign and its honest look-alikes -----------------------------------------------
+
+HONEST_MIX = (["chat", "coding", "writing", "summarization", "analysis", "reasoning"], [30, 25, 15, 12, 12, 6])
+CAMPAIGN_MIX = (["reasoning", "tool_use", "chat"], [70, 25, 5])
+
+
+def _world() -> None:
+    """30 campaign accounts, a 40-person company, a 3-person household and 20 unrelated people."""
+    cypher("""
+      UNWIND range(0, 29) AS i
+      CREATE (a:Account {account_id: 'op' + right('0' + i, 2), org: 'Nimbus Research', email: 'u' + i + '@mail.example',
+                         created_at: datetime('2026-04-01T00:00:00Z') + duration({hours: i}),
+                         requests: 1000 + (i % 3) * 20, input_tokens: 300000, output_tokens: 1500000,
+                         first_request: datetime('2026-04-20T00:00:00Z'), last_request: datetime('2026-05-30T00:00:00Z'),
+                         hour_profile: [h IN range(0, 23) | CASE WHEN h >= 2 AND h < 6 THEN 250 ELSE 0 END],
+                         capabilities: $campaign_caps, capability_counts: [c IN $campaign_counts | c * 10]})
+      WITH a, i
+      UNWIND [i % 3, (i + 1) % 3] AS card_number  // each account pays with two cards of a pool of three
+      MERGE (card:PaymentMethod {value: 'pm_pool_' + card_number})
+      CREATE (a)-[:HAS_IDENTIFIER {kind: 'payment'}]->(card)
+      WITH DISTINCT a, i
+      MERGE (net:ProxyNetwork {name: 'PeerGate', proxy_type: 'residential'})
+      CREATE (a)-[:USED_NETWORK {count: 900}]->(net)
+      MERGE (ip:IP {value: '198.51.100.' + i, proxy_type: 'residential', proxy_network: 'PeerGate'})
+      CREATE (a)-[:USED_IP {count: 100}]->(ip)
+      WITH a
+      UNWIND range(0, 2) AS t
+      MERGE (tpl:PromptTemplate {template_id: 'cot_' + t})
+      CREATE (a)-[:SENT {n: 300}]->(tpl)
+    """, campaign_caps=CAMPAIGN_MIX[0], campaign_counts=CAMPAIGN_MIX[1])
+    cypher("""
+      UNWIND range(0, 39) AS i
+      CREATE (a:Account {account_id: 'emp' + right('0' + i, 2), org: 'Contoso Ltd', email: 'e' + i + '@contoso.example',
+                         created_at: datetime('2026-01-10T00:00:00Z') + duration({hours: i}),
+                         requests: toInteger(20 * 2 ^ (i % 8)), input_tokens: 5000, output_tokens: 20000,
+                         first_request: datetime('2026-01-11T00:00:00Z'), last_request: datetime('2026-05-30T00:00:00Z'),
+                         hour_profile: [h IN range(0, 23) | CASE WHEN h >= 8 AND h < 18 THEN 10 + (h + i) % 5 ELSE 0 END],
+                         capabilities: $honest_caps, capability_counts: $honest_counts})
+      MERGE (card:PaymentMethod {value: 'pm_contoso'})
+      CREATE (a)-[:HAS_IDENTIFIER {kind: 'payment'}]->(card)
+      MERGE (nat:IP {value: '192.0.2.10', proxy_type: 'none'})
+      CREATE (a)-[:USED_IP {count: a.requests}]->(nat)
+    """, honest_caps=HONEST_MIX[0], honest_counts=HONEST_MIX[1])
+    cypher("""
+      UNWIND range(0, 2) AS i
+      CREATE (a:Account {account_id: 'home' + i, requests: 50 + 40 * i, created_at: datetime('2025-06-01T00:00:00Z') + duration({days: 90 * i}),
+                         capabilities: $honest_caps, capability_counts: $honest_counts})
+      MERGE (card:PaymentMethod {value: 'pm_family'})
+      CREATE (a)-[:HAS_IDENTIFIER {kind: 'payment'}]->(card)
+      MERGE (home:IP {value: '203.0.113.77', proxy_type: 'none'})
+      CREATE (a)-[:USED_IP {count: a.requests}]->(home)
+    """, honest_caps=HONEST_MIX[0], honest_counts=HONEST_MIX[1])
+    cypher("UNWIND range(0, 19) AS i CREATE (:Account {account_id: 'solo' + right('0' + i, 2), requests: 10})")
+
+
+@pytest.fixture
+def world(empty_db):
+    _world()
+    return empty_db
+
+
+def _by_members(result: pipeline.RunResult) -> dict[frozenset, tuple[str, object]]:
+    return {frozenset(s.members): (cid, s) for cid, s in result.campaigns}
+
+
+CAMPAIGN = frozenset(f"op{i:02d}" for i in range(30))
+COMPANY = frozenset(f"emp{i:02d}" for i in range(40))
+HOUSEHOLD = frozenset({"home0", "home1", "home2"})
+
+
+def test_campaign_is_flagged_with_evidence_and_look_alikes_are_not(world, tmp_path):
+    result = pipeline.run("gds")
+
+    scored = {frozenset(s.members): s for s in result.clusters}
+    assert set(scored) == {CAMPAIGN, COMPANY, HOUSEHOLD}
+    campaign, company, household = scored[CAMPAIGN], scored[COMPANY], scored[HOUSEHOLD]
+    found = _by_members(result)
+    assert set(found) == {CAMPAIGN}  # the look-alikes score under the tracking threshold (20)
+    assert campaign.score >= 90
+    assert company.score == 0.0 and household.score <= 15
+    assert campaign.evidence[:3] == [
+        "30 accounts use 3 payment methods; 100% of them pay with a card another member also uses",
+        "100% of their requests leave through proxy exits (100% residential)",
+        "88% of their requests use 3 prompt templates that at least a quarter of the accounts send",
+    ]
+    assert "70% of their requests ask for step-by-step reasoning" in campaign.evidence
+    assert campaign.evidence[-1] == ("30 accounts, 30.6k requests in 40 days (2026-04-20 to 2026-05-30), 1.0k per "
+                                     "account; mostly reasoning 70%, tool_use 25%, chat 5%")
+    assert campaign.accounting["requests"] == 30 * 1020
+    assert company.contributions()["benign_organization"] == -50.0
+    assert company.evidence[0] == ("looks like one organisation: 100% of the accounts name 'Contoso Ltd', "
+                                   "100% share one non-proxy office address, 0% of requests on shared templates")
+    assert any(line.startswith("only 3 accounts: score damped to 37%") for line in household.evidence)
+
+    # per-account scores: every campaign member is held by links inside the campaign
+    assert {a for a, (_, score) in result.account_scores.items() if score >= 50} == set(CAMPAIGN)
+
+    accounts_csv, campaigns_json = pipeline.export(result, tmp_path / "out")
+    rows = {r["account_id"]: r for r in csv.DictReader(accounts_csv.open())}
+    assert len(rows) == 30 + 40 + 3 + 20
+    assert rows["op00"]["flagged"] == "true" and rows["op00"]["campaign_id"] == found[CAMPAIGN][0]
+    assert rows["solo00"] == {"account_id": "solo00", "campaign_id": "", "score": "0.0", "flagged": "false"}
+    exported = json.loads(campaigns_json.read_text())
+    assert exported["campaigns"][0]["id"] == found[CAMPAIGN][0]
+    assert exported["campaigns"][0]["members"] == sorted(CAMPAIGN)
+    assert db.gds().graph.list() == []
+
+
+def test_campaign_ids_survive_reruns_and_changes(world):
+    first = _by_members(pipeline.run("gds"))
+    campaign_id = first[CAMPAIGN][0]
+    assert campaign_id == birth_id(CAMPAIGN)
+
+    second = pipeline.run("local")
+    assert [cid for cid, _ in second.campaigns] == [campaign_id]
+    assert {s.event for s in second.lineage.clusters.values()} == {"unchanged"}
+
+    # five new accounts join the operator's card pool and proxy: the campaign grows under the same id
+    cypher("""UNWIND range(30, 34) AS i CREATE (a:Account {account_id: 'op' + i, requests: 1000})
+              WITH a MATCH (card:PaymentMethod {value: 'pm_pool_0'}), (net:ProxyNetwork {name: 'PeerGate'})
+              CREATE (a)-[:HAS_IDENTIFIER {kind: 'payment'}]->(card), (a)-[:USED_NETWORK {count: 900}]->(net)""")
+    third = pipeline.run("gds")
+    grown = [(cid, s) for cid, s in third.campaigns if cid == campaign_id]
+    assert len(grown[0][1].members) == 35
+    assert third.lineage.clusters[grown[0][1].cluster].event == "grown"
+    runs = cypher("MATCH (r:DetectionRun)-[f:FOUND]->(:Campaign {campaign_id: $id}) RETURN f.event AS event "
+                  "ORDER BY r.started_at", id=campaign_id)
+    assert [r["event"] for r in runs] == ["new", "unchanged", "grown"]
+
+    # the operator abandons the accounts' cards, proxy and templates: nothing links them, the campaign ends
+    cypher("MATCH (a:Account)-[r:HAS_IDENTIFIER|USED_NETWORK|SENT]->() WHERE a.account_id STARTS WITH 'op' DELETE r")
+    fourth = pipeline.run("gds")
+    assert campaign_id in fourth.lineage.ended and fourth.campaigns == []
+    ended = cypher("MATCH (c:Campaign {campaign_id: $id}) RETURN c.active AS active, c.ended_run AS ended_run, "
+                   "COUNT { (c)-[:INCLUDES]->() } AS members", id=campaign_id)
+    assert ended[0]["active"] is False and ended[0]["members"] == 0 and ended[0]["ended_run"] == fourth.run_id
+
+
+def test_seeded_investigation_ranks_the_operators_accounts_with_evidence(world):
+    linkage.build()
+    for engine in communities.ENGINES:
+        leads = seeded.rank(["op00", "op01"], engine=engine, top=28)
+        assert {lead.account_id for lead in leads} == set(CAMPAIGN) - {"op00", "op01"}
+        assert leads[0].score == 1.0
+        hop = leads[0].path[0]
+        assert hop["from"] in ("op00", "op01") and hop["to"] == leads[0].account_id
+        assert hop["shared"][0].startswith(("PaymentMethod pm_pool_", "IP ", "ProxyNetwork", "PromptTemplate"))
+    with pytest.raises(seeded.SeedFileError, match="not in the graph: nobody"):
+        seeded.rank(["op00", "nobody"])
+
+
+def test_seed_file_formats(tmp_path):
+    plain = tmp_path / "seeds.txt"
+    plain.write_text("# known bad\nop00\n\nop01\n")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("account_id,label,source\nop00,fraud,abuse-desk\nemp01,benign,contract\n")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n")
+    assert seeded.read_seeds(plain) == ["op00", "op01"]
+    assert seeded.read_seeds(labels) == ["op00"]
+    with pytest.raises(seeded.SeedFileError, match="empty.txt: no seed accounts"):
+        seeded.read_seeds(empty)
+
+
+# ---- lineage ----------------------------------------------------------------------------------------------
+
+def test_lineage_records_every_kind_of_change():
+    previous = {"A": set("abcdefghij"), "B": set("klmnop"), "C": set("qrstuvwx"), "D": set("yz12"),
+                "E": set("3456")}  # one-letter account ids
+    current = {
+        "k0": set("abcdefghijXY"),   # A grown
+        "k1": set("klmnopqrstuv"),   # B plus most of C: merged
+        "k2": set("yz"),             # half of D: continues D (shrunk)
+        "k3": set("12"),             # the other half of D: split off
+        "k4": set("789"),            # nothing before: new
+    }                                # E: ended
+
+    lineage = trace(current, previous)
+
+    events = {key: (s.campaign_id, s.event, s.related) for key, s in lineage.clusters.items()}
+    assert events["k0"] == ("A", "grown", [])
+    assert events["k1"] == ("B", "merged", ["C"])
+    assert events["k2"] == ("D", "shrunk", [])
+    assert events["k3"] == (birth_id(set("12")), "split", ["D"])
+    assert events["k4"] == (birth_id(set("789")), "new", [])
+    assert {cid: (e.event, e.related) for cid, e in lineage.ended.items()} == {"C": ("ended", ["B"]),
+                                                                                "E": ("ended", [])}
+
+
+# ---- evaluation -------------------------------------------------------------------------------------------
+
+def test_partition_metrics_match_known_values():
+    assert nmi([0, 0, 1, 1], [1, 1, 0, 0]) == pytest.approx(1.0)
+    assert ari([0, 0, 1, 1], [1, 1, 0, 0]) == pytest.approx(1.0)
+    assert nmi([0, 0, 1, 1], [0, 1, 0, 1]) == pytest.approx(0.0)
+    # scikit-learn: adjusted_rand_score([0,0,0,1,1,1], [0,0,1,1,2,2]) = 0.24242...
+    assert ari([0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 2, 2]) == pytest.approx(0.242424, abs=1e-6)
+    # by hand: MI = 2 * (1/3) ln 2, entropies ln 2 and ln 3, NMI = MI / ((ln 2 + ln 3) / 2)
+    assert nmi([0, 0, 0, 1, 1, 1], [0, 0, 1, 1, 2, 2]) == pytest.approx(4 * math.log(2) / 3 / math.log(6))
+
+
+def test_evaluation_counts_campaigns_found_and_benign_false_positives():
+    truth = {f"a{i}": "camp-1" for i in range(10)} | {f"b{i}": "camp-2" for i in range(5)} | {f"h{i}": None for i in range(85)}
+    detected = {a: (None, False) for a in truth}
+    detected |= {f"a{i}": ("c1", True) for i in range(9)}          # 90 % of camp-1 in a pure cluster
+    detected |= {f"b{i}": ("c2", True) for i in range(3)}          # camp-2: 3 of 5 in a cluster ...
+    detected |= {"h0": ("c2", True), "h1": ("c2", True)}          # ... that is only 60 % camp-2
+
+    metrics = evaluate(truth, detected)
+
+    assert metrics["flagged_accounts"] == 14
+    assert metrics["precision"] == round(12 / 14, 4)
+    assert metrics["recall"] == round(12 / 15, 4)
+    assert metrics["campaigns_found"] == 1 and metrics["campaign_recall"] == 0.5
+    assert metrics["benign_false_positive_rate"] == round(2 / 85, 6)
+
+
+def test_evaluate_command_prints_json_and_reports_bad_files(tmp_path, capsys):
+    truth = tmp_path / "truth.csv"
+    truth.write_text("account_id,campaign_id,role\na,c1,operator_account\nb,c1,operator_account\nc,,benign\n")
+    detected = tmp_path / "accounts.csv"
+    detected.write_text("account_id,campaign_id,score,flagged\na,cmp-1,80,true\nb,cmp-1,75,true\nc,,0,false\n")
+    assert main(["evaluate", "--truth", str(truth), "--detected", str(detected)]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert (metrics["precision"], metrics["recall"], metrics["campaign_recall"], metrics["nmi"]) == (1.0, 1.0, 1.0, 1.0)
+
+    detected.write_text("account_id,campaign_id,score,flagged\na,cmp-1,80,yes\n")
+    assert main(["evaluate", "--truth", str(truth), "--detected", str(detected)]) == 2
+    assert capsys.readouterr().err.strip() == (f"linkwatch: error: {detected}: line 2: column flagged must be true "
+                                               "or false, not 'yes'")
+    detected.write_text("account_id,score\na,80\n")
+    assert main(["evaluate", "--truth", str(truth), "--detected", str(tmp_path / "missing.csv")]) == 2
+    assert "missing.csv: no such file" in capsys.readouterr().err
+    assert main(["evaluate", "--truth", str(truth), "--detected", str(detected)]) == 2
+    assert capsys.readouterr().err.strip() == f"linkwatch: error: {detected}: line 1: missing column(s) campaign_id, flagged"
+
+
+def test_unknown_engine_is_a_user_error(empty_db):
+    from graph.errors import LinkwatchError
+
+    with pytest.raises(LinkwatchError, match="unknown detection engine 'spark'; choose one of gds, local"):
+        pipeline.run("spark")
+
