@@ -5,7 +5,6 @@ each value must pass) and de-duplication (which columns form the key).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 
 import pytest
 
 from app import auth, create_app
 from graph import db
 
-PASSWORD = "correct horse battery"
+from webtools import PASSWORD, bearer, csrf_token, login as _login
 
 
 def _campaign(cid, score, size, requests, capabilities, event="new"):
@@ -47,11 +46,6 @@ def client(empty_db):
     auth.save_user("ana", "analyst", PASSWORD)
     auth.save_user("vera", "viewer", PASSWORD)
     return create_app({"TESTING": True}).test_client()
-
-
-def _login(client, name):
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
-    client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
 
 
 def test_dashboard_filters_sorts_and_pages(client):
@@ -90,13 +84,12 @@ def test_cases_record_status_assignee_notes_and_audit(client):
     _login(client, "vera")
     page = client.get("/campaigns/cmp-big").get_data(as_text=True)
     assert 'name="status"' not in page  # viewers read, analysts decide
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = csrf_token(client, "/campaigns/cmp-big")
     assert client.post("/cases/campaign/cmp-big", data={"status": "confirmed", "csrf_token": token}).status_code == 403
 
     analyst = create_app({"TESTING": True}).test_client()
     _login(analyst, "ana")
-    page = analyst.get("/campaigns/cmp-big").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = csrf_token(analyst, "/campaigns/cmp-big")
     saved = analyst.post("/cases/campaign/cmp-big", data={"status": "confirmed", "assignee": "ana",
                                                           "note": "4 accounts on one card", "csrf_token": token})
     assert saved.status_code == 302
@@ -130,7 +123,7 @@ def test_seeded_investigation_ranks_linked_accounts_with_paths(client, empty_db)
         """
     )
     analyst = create_app({"TESTING": True}).test_client()
-    headers = {"Authorization": f"Bearer {auth.create_token('ana')}"}
+    headers = bearer("ana")
     result = analyst.post("/api/investigate", json={"seeds": ["s1"], "top": 3}, headers=headers).get_json()
     assert [lead["account"] for lead in result["leads"]][:2] == ["x1", "x2"]
     assert result["leads"][0]["score"] == 1.0
@@ -138,5 +131,5 @@ def test_seeded_investigation_ranks_linked_accounts_with_paths(client, empty_db)
     unknown = analyst.post("/api/investigate", json={"seeds": ["ghost"]}, headers=headers)
     assert unknown.status_code == 400 and "ghost" in unknown.get_json()["error"]
     viewer = analyst.post("/api/investigate", json={"seeds": ["s1"]},
-                          headers={"Authorization": f"Bearer {auth.create_token('vera')}"})
+                          headers=bearer("vera"))
     assert viewer.status_code == 403

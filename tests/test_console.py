@@ -6,9 +6,9 @@ import re
 import pytest
 
 from app import auth, create_app
-from graph import audit, console, db
+from graph import audit, console
 
-PASSWORD = "correct horse battery"
+from webtools import PASSWORD, bearer, csrf_token, login
 
 
 @pytest.fixture
@@ -161,9 +161,7 @@ def api(small_graph):
     app = create_app({"TESTING": True})
     auth.save_user("vera", "viewer", PASSWORD)
     auth.save_user("ana", "analyst", PASSWORD)
-    client = app.test_client()
-    return client, {"Authorization": f"Bearer {auth.create_token('ana')}"}, \
-        {"Authorization": f"Bearer {auth.create_token('vera')}"}
+    return app.test_client(), bearer("ana"), bearer("vera")
 
 
 def test_api_contract(api):
@@ -203,19 +201,12 @@ def test_every_console_query_is_audited(api):
     assert "read-only" in refused["details"]["error"]
 
 
-def _session_login(client, name):
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token})
-
-
 def test_console_page_for_analysts_only_with_local_assets(api):
     client, _, _ = api
-    _session_login(client, "vera")
+    login(client, "vera")
     assert client.get("/console").status_code == 403
-    client.post("/logout", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"',
-                                                          client.get("/").get_data(as_text=True)).group(1)})
-    _session_login(client, "ana")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, "ana")
     page = client.get("/console").get_data(as_text=True)
     assert 'src="/vendor/vis/vis-network.min.js"' in page
     assert "http://" not in page and "https://" not in page
@@ -226,10 +217,10 @@ def test_console_page_for_analysts_only_with_local_assets(api):
 
 def test_session_console_call_needs_csrf_header(api):
     client, _, _ = api
-    _session_login(client, "ana")
+    login(client, "ana")
     assert client.post("/api/cypher", json={"query": "RETURN 1 AS one"}).status_code == 400
-    csrf_token = re.search(r'data-csrf="([^"]+)"', client.get("/console").get_data(as_text=True)).group(1)
-    ok = client.post("/api/cypher", json={"query": "RETURN 1 AS one"}, headers={"X-CSRFToken": csrf_token})
+    token = re.search(r'data-csrf="([^"]+)"', client.get("/console").get_data(as_text=True)).group(1)
+    ok = client.post("/api/cypher", json={"query": "RETURN 1 AS one"}, headers={"X-CSRFToken": token})
     assert ok.status_code == 200 and ok.get_json()["rows"] == [[1]]
 
 

@@ -1,13 +1,11 @@
 """Account, identifier and search pages with their JSON twins, against the real Neo4j."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from app import auth, create_app
 
-PASSWORD = "correct horse battery"
+from webtools import PASSWORD, login
 
 
 @pytest.fixture
@@ -34,9 +32,7 @@ def client(empty_db):
     )
     auth.save_user("vera", "viewer", PASSWORD)
     client = create_app({"TESTING": True}).test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    client.post("/login", data={"username": "vera", "password": PASSWORD, "csrf_token": token})
+    login(client, "vera")
     return client
 
 

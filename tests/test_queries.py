@@ -8,7 +8,7 @@ import pytest
 from app import auth, create_app
 from graph import console, queries
 
-PASSWORD = "correct horse battery"
+from webtools import PASSWORD, bearer
 
 
 def test_library_has_at_least_15_playbooks_with_headers():
@@ -84,9 +84,7 @@ def api(empty_db):
     app = create_app({"TESTING": True})
     auth.save_user("ana", "analyst", PASSWORD)
     auth.save_user("bob", "analyst", PASSWORD)
-    client = app.test_client()
-    return client, {"Authorization": f"Bearer {auth.create_token('ana')}"}, \
-        {"Authorization": f"Bearer {auth.create_token('bob')}"}
+    return app.test_client(), bearer("ana"), bearer("bob")
 
 
 def test_save_search_export_import_delete(api):

@@ -10,7 +10,7 @@ import pytest
 from app import auth, create_app
 from graph import db
 
-PASSWORD = "correct horse battery"
+from webtools import PASSWORD, csrf_token as _csrf, login as _login
 
 
 @pytest.fixture
@@ -26,14 +26,6 @@ def app(empty_db):
 def client(app):
     return app.test_client()
 
-
-def _csrf(client, path="/login") -> str:
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def _login(client, name, password=PASSWORD):
-    return client.post("/login", data={"username": name, "password": password, "csrf_token": _csrf(client)})
 
 
 def test_every_page_but_login_and_health_needs_login(client):

@@ -1,0 +1,104 @@
+"""UI latency under load: dashboard and campaign-detail p95 with N concurrent clients on loopback.
+
+Runs against the configured Neo4j (a world already loaded and detected, e.g. `medium`), starts the app with
+waitress in this process on a free loopback port, logs N clients in, and has each fetch the dashboard and a
+campaign page in turn for a fixed number of rounds. Prints one JSON line per page: count, errors, p50/p95/max ms.
+
+    linkwatch simulate --scale medium --seed 1 --out /tmp/medium && linkwatch load /tmp/medium && linkwatch detect
+    python bench/bench_ui.py --clients 16 --rounds 20
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import socket
+import statistics
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
+
+from waitress.server import create_server
+
+from app import auth, create_app
+from graph import db
+
+USER, PASSWORD = "bench-ui", "bench-ui-password-1"
+
+
+class Client:
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with self.opener.open(self.base + path, timeout=60) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, ""
+
+    def login(self) -> None:
+        page = self.get("/login")[1]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode({"username": USER, "password": PASSWORD, "csrf_token": token}).encode()
+        self.opener.open(self.base + "/login", data=data, timeout=60).read()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=16, help="waitress worker threads")
+    args = parser.parse_args()
+
+    auth.save_user(USER, "viewer", PASSWORD)
+    campaigns = [r["id"] for r in db.driver().execute_query(
+        "MATCH (c:Campaign {active: true, flagged: true}) RETURN c.campaign_id AS id ORDER BY c.score DESC").records]
+    if not campaigns:
+        raise SystemExit("no flagged campaigns: load a world and run `linkwatch detect` first")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = create_server(create_app(), host="127.0.0.1", port=port, threads=args.threads)
+    threading.Thread(target=server.run, daemon=True).start()
+    base = f"http://127.0.0.1:{port}"
+
+    timings: dict[str, list[float]] = {"dashboard": [], "campaign": []}
+    errors = {"dashboard": 0, "campaign": 0}
+    lock = threading.Lock()
+
+    def worker(index: int) -> None:
+        client = Client(base)
+        client.login()
+        for round_ in range(args.rounds):
+            for page, path in (("dashboard", "/campaigns"),
+                               ("campaign", f"/campaigns/{campaigns[(index + round_) % len(campaigns)]}")):
+                started = time.perf_counter()
+                status, _ = client.get(path)
+                elapsed = (time.perf_counter() - started) * 1000
+                with lock:
+                    timings[page].append(elapsed)
+                    errors[page] += status != 200
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    server.close()
+    for page, values in timings.items():
+        values.sort()
+        print(json.dumps({"page": page, "clients": args.clients, "requests": len(values), "errors": errors[page],
+                          "p50_ms": round(statistics.median(values), 1),
+                          "p95_ms": round(values[int(0.95 * (len(values) - 1))], 1),
+                          "max_ms": round(values[-1], 1), "campaigns": len(campaigns), "wall_s": round(wall, 1)}))
+
+
+if __name__ == "__main__":
+    main()
