@@ -95,8 +95,16 @@ def generate(path: Path, rows: int) -> None:
         ) TO '{path.parent / "ip_intel.csv"}' (HEADER)""")
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure(bundle: Path) -> dict:
-    """Read, validate and aggregate like `linkwatch load` (in this process); phase seconds and peak RSS."""
+    """Read, validate and aggregate like `linkwatch load` (in this process); phase seconds and peak RSS.
+
+    CPU seconds are reported next to wall seconds: on a shared machine they vary far less between runs.
+    """
     from loaders.aggregate import aggregate_requests
     from loaders.ipintel import SEGMENT_COLUMNS, build_segments
     from loaders.pipeline import _connect
@@ -106,30 +114,34 @@ def measure(bundle: Path) -> dict:
     from loaders.tables import create_raw_views, discover
     from loaders.validate import validate
 
-    phases = {}
+    phases, cpu = {}, {}
     log = RejectLog()
     with tempfile.TemporaryDirectory(prefix="bench-aggregate-") as tmp:
         work = Path(tmp)
         (work / "staged").mkdir()
         conn = _connect(work)
-        started = time.monotonic()
+        started, cpu_started = time.monotonic(), _cpu_seconds()
         selects = read_sources(conn, discover([bundle], log), work / "staged", log, progress=False)
         create_raw_views(conn, selects)
         rows = validate(conn, set(selects), log)
         phases["read + validate"] = time.monotonic() - started
-        mark = time.monotonic()
+        cpu["read + validate"] = _cpu_seconds() - cpu_started
+        mark, cpu_mark = time.monotonic(), _cpu_seconds()
         intel = conn.sql("SELECT network, asn, as_org, proxy_type, proxy_network FROM valid_ip_intel").fetchall()
         build_segments(conn, [dict(zip(SEGMENT_COLUMNS, row)) for row in intel])
         aggregate_requests(conn, int(setting("LINKWATCH_LOAD_TOP_IPS")), float(setting("LINKWATCH_LOAD_LSH_THRESHOLD")),
                            int(setting("LINKWATCH_LOAD_LSH_MAX_TEXTS")),
                            int(setting("LINKWATCH_LOAD_MIN_TEMPLATE_ACCOUNTS")), have_intel=True)
         phases["aggregate"] = time.monotonic() - mark
+        cpu["aggregate"] = _cpu_seconds() - cpu_mark
         phases["total"] = time.monotonic() - started
+        cpu["total"] = _cpu_seconds() - cpu_started
         sizes = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
                  for t in ("account_usage", "account_ip_pairs", "account_ips", "account_networks", "account_asns",
                            "templates", "account_templates")}
         conn.close()
-    return {"rows": rows, "rejected": dict(log.rejected_rows), "seconds": phases, "output_rows": sizes,
+    return {"rows": rows, "rejected": dict(log.rejected_rows), "seconds": phases, "cpu_seconds": cpu,
+            "output_rows": sizes,
             "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024}
 
 

@@ -4,7 +4,9 @@ CSV and JSONL files are read once in Python (the only way to know the physical l
 every record, to name the line of a non-UTF-8 byte, and to tell a truncated gzip from a
 short file) and staged as Parquet; Parquet files are read by DuckDB in place. Either way
 each table becomes a DuckDB view ``raw_<table>(_file, _line, <bundle columns>)`` where
-every value is a VARCHAR (trimmed, except free text) and an empty cell is NULL.
+every value is a VARCHAR (trimmed, except free text) and an empty cell is NULL. Timestamp and
+count columns also keep the Parquet value as ``_typed_<column>`` (NULL for text formats and
+untyped columns), so validation can skip parsing text for values that are already typed.
 """
 from __future__ import annotations
 
@@ -23,12 +25,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from graph.errors import LinkwatchError
-from loaders.spec import TABLES
+from loaders.spec import TABLES, Column
 
 if TYPE_CHECKING:
     from loaders.rejects import RejectLog
 
 FORMATS = {".csv.gz": "csv.gz", ".csv": "csv", ".jsonl": "jsonl", ".parquet": "parquet"}
+# rule -> (SQL type of _typed_<column>, Parquet column types read as such; any other type is read as text only)
+TYPED_RULES = {
+    "timestamp": ("TIMESTAMPTZ", {"TIMESTAMP WITH TIME ZONE", "TIMESTAMP"}),
+    "count": ("BIGINT", {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}),
+}
 STAGE_BATCH_ROWS = 100_000
 
 csv.field_size_limit(sys.maxsize)  # prompts can be long
@@ -280,6 +287,7 @@ def parquet_select(conn: duckdb.DuckDBPyConnection, source: Source, log: RejectL
         log.file(source.table, str(source.path), reason)
         return None
     present = {source.rename.get(row[0], row[0]): row[0] for row in described}
+    types = {source.rename.get(row[0], row[0]): row[1] for row in described}
     problem = header_problem(source, set(present))
     if problem:
         log.file(source.table, str(source.path), problem)
@@ -294,12 +302,24 @@ def parquet_select(conn: duckdb.DuckDBPyConnection, source: Source, log: RejectL
             selected.append(f'CAST("{present[name]}" AS VARCHAR) AS {name}')
         else:
             selected.append(f"NULL::VARCHAR AS {name}")
+    for column in typed_columns(source.table):
+        sql_type, accepted = TYPED_RULES[column.rule]
+        if column.name in present and column.name not in source.constants and types[column.name] in accepted:
+            selected.append(f'CAST("{present[column.name]}" AS {sql_type}) AS _typed_{column.name}')
+        else:
+            selected.append(f"NULL::{sql_type} AS _typed_{column.name}")
     return (f"SELECT {sql_text(str(source.path))} AS _file, file_row_number AS _line, {', '.join(selected)} "
             f"FROM read_parquet({sql_text(str(source.path))}, file_row_number=true)")
 
 
+def typed_columns(table_name: str) -> list[Column]:
+    """The columns of a table that also carry a ``_typed_<column>`` value (see TYPED_RULES)."""
+    return [c for c in TABLES[table_name].columns if c.rule in TYPED_RULES]
+
+
 def staged_select(source: Source, staged: Path) -> str:
-    columns = ", ".join(TABLES[source.table].column_names)
+    columns = ", ".join([*TABLES[source.table].column_names,
+                         *(f"NULL::{TYPED_RULES[c.rule][0]} AS _typed_{c.name}" for c in typed_columns(source.table))])
     return f"SELECT {sql_text(str(source.path))} AS _file, _line, {columns} FROM read_parquet({sql_text(str(staged))})"
 
 
@@ -308,5 +328,6 @@ def create_raw_views(conn: duckdb.DuckDBPyConnection, selects: dict[str, list[st
     for table_name, parts in selects.items():
         cleaned = ", ".join(f"NULLIF({'trim(' + c.name + ')' if c.trim else c.name}, '') AS {c.name}"
                             for c in TABLES[table_name].columns)
+        typed = "".join(f", _typed_{c.name}" for c in typed_columns(table_name))
         union = " UNION ALL ".join(f"({p})" for p in parts)
-        conn.execute(f"CREATE OR REPLACE VIEW raw_{table_name} AS SELECT _file, _line, {cleaned} FROM ({union})")
+        conn.execute(f"CREATE OR REPLACE VIEW raw_{table_name} AS SELECT _file, _line, {cleaned}{typed} FROM ({union})")
