@@ -75,6 +75,7 @@ def test_campaign_detail_has_evidence_network_members_and_export(client):
     assert data["activity"] == [{"day": "2026-04-22", "requests": 21}, {"day": "2026-04-23", "requests": 60}]
     page = client.get("/campaigns/cmp-big").get_data(as_text=True)
     assert "data-network=" in page and "/vendor/vis/vis-network.min.js" in page
+    assert page.count('<span title="2026-04-2') == 2 + 3  # two activity days, three creation days
     rows = list(csv.DictReader(io.StringIO(client.get("/campaigns/cmp-big/members.csv").get_data(as_text=True))))
     assert sorted(r["account_id"] for r in rows) == [f"c{i}" for i in range(1, 7)]
     assert client.get("/campaigns/nope").status_code == 404
