@@ -96,12 +96,6 @@ def run(query_name: str, /, **params: Any) -> list[dict[str, Any]]:
     return [record.data() for record in records]
 
 
-def run_write(query_name: str, /, **params: Any) -> Any:
-    """Run a saved statement in one write transaction and return its summary counters."""
-    with driver().session(database=database()) as session:
-        return session.execute_write(lambda tx: tx.run(cypher.query(query_name), params).consume().counters)
-
-
 def apply_schema() -> int:
     """Create every constraint and index in ``cypher/schema.cypher``; safe to repeat."""
     statements = cypher.statements("schema")
