@@ -35,6 +35,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "LINKWATCH_LOAD_LSH_THRESHOLD": ("0.8", "Jaccard similarity (word 3-grams) above which normalised prompts share a template"),
     "LINKWATCH_LOAD_LSH_MAX_TEXTS": ("200000", "most frequent distinct normalised prompts clustered with MinHash LSH; rarer ones are a template of their own"),
     "LINKWATCH_LOAD_MIN_TEMPLATE_ACCOUNTS": ("2", "a prompt template is stored only when at least this many accounts sent it (one account's own prompts link nobody)"),
+    "LINKWATCH_DETECT_WINDOW_DAYS": ("0", "detection counts only evidence last seen within this many days before the newest activity in the graph (0 = all history; --window-days)"),
     "LINKWATCH_SECRET_KEY": ("", "Flask session signing key (default: generated once into <LINKWATCH_HOME>/flask-secret-key)"),
     "LINKWATCH_SECURE_COOKIES": ("0", "1 = session cookies only over HTTPS (set it behind a TLS proxy)"),
     "LINKWATCH_CONSOLE_TIMEOUT_S": ("30", "Cypher console: seconds before the server terminates a query"),

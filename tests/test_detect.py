@@ -13,6 +13,7 @@ from graph import db
 from graph.detect import communities, linkage, pipeline, seeded
 from graph.detect.evaluate import ari, evaluate, nmi
 from graph.detect.lineage import birth_id, trace
+from graph.detect.params import LinkageParams
 
 
 def cypher(query: str, **params):
@@ -63,6 +64,43 @@ def test_linkage_weights_follow_inverse_frequency_cutoffs_and_time(empty_db):
 
     # rebuilding replaces the edges instead of adding to them
     assert linkage.build().edges == 5
+
+
+def test_evidence_window_separates_a_fleet_that_moved_to_new_cards(empty_db):
+    _accounts(6, "op")
+    _accounts(1, "x")
+    old, recent = ["2026-05-01T00:00:00Z", "2026-05-10T00:00:00Z"], ["2026-05-20T00:00:00Z", "2026-05-30T00:00:00Z"]
+    everyone = [f"op{i}" for i in range(1, 7)]
+    _share("PaymentMethod", "pm_old", everyone, spans={a: old for a in everyone})
+    _share("PaymentMethod", "pm_a", everyone[:3], spans={a: recent for a in everyone[:3]})
+    _share("PaymentMethod", "pm_b", everyone[3:], spans={a: recent for a in everyone[3:]})
+    _share("Device", "dev_unknown_time", ["op1", "x1"])  # no first/last seen: always counts
+    cypher("MATCH (a:Account) SET a.last_request = datetime('2026-05-30T12:00:00Z')")
+
+    everything = linkage.build(LinkageParams(window_days=0))
+    assert everything.since is None and everything.edges_by_kind == {"payment": 15 + 3 + 3, "device": 1}
+
+    # 7 days before the newest request (May 30 12:00): the shared old card is out, the new pools and the
+    # undated device stay
+    windowed = linkage.build(LinkageParams(window_days=7))
+    assert windowed.since == "2026-05-23T12:00:00+00:00"
+    assert windowed.edges_by_kind == {"payment": 3 + 3, "device": 1}
+    assert not any("pm_old" in str(k) for k in _links())
+    groups = sorted(sorted(g) for g in communities.detect("local").groups() if len(g) > 1)
+    assert groups == [["op1", "op2", "op3", "x1"], ["op4", "op5", "op6"]]
+
+    # without requests the window ends at the newest identifier use (May 30 00:00)
+    cypher("MATCH (a:Account) REMOVE a.last_request")
+    assert linkage.build(LinkageParams(window_days=7)).since == "2026-05-23T00:00:00+00:00"
+
+
+def test_detect_window_days_must_be_a_number(empty_db, monkeypatch, capsys):
+    monkeypatch.setenv("LINKWATCH_DETECT_WINDOW_DAYS", "a week")
+    assert main(["detect"]) == 2
+    assert "LINKWATCH_DETECT_WINDOW_DAYS must be a number of days, got 'a week'" in capsys.readouterr().err
+    monkeypatch.delenv("LINKWATCH_DETECT_WINDOW_DAYS")
+    assert main(["detect", "--window-days", "-1"]) == 2
+    assert "0 (all history) or more days, got -1" in capsys.readouterr().err
 
 
 def test_large_groups_are_sparsified_with_the_same_strength_per_member(empty_db):

@@ -13,11 +13,14 @@
 // * traffic share: for IPs it is also scaled by the smaller of the two accounts' shares of traffic through
 //   the address over $ip_full_share (capped at 1): a household's home IP carries all of its traffic, a
 //   rotating proxy client's exit through that same home a sliver of its own.
-// Parameters: $kind_weight and $max_members (maps keyed by kind, with a `default`), $strong_kinds,
+// * window: when $since is set, only uses last seen at or after it count (uses without a last_seen count:
+//   their time is unknown); relations count when they happened at or after it.
+// Parameters: $since (ISO datetime or null), $kind_weight and $max_members (maps keyed by kind, with a `default`), $strong_kinds,
 // $shared_exit_types, $clique_max, $ip_decay_hours, $ip_full_share, $template_min_share, $template_min_requests.
 CALL () {
   // identifiers from `links` (HAS_IDENTIFIER) and the IPs seen in requests (USED_IP)
   MATCH (a:Account)-[r:HAS_IDENTIFIER|USED_IP]->(i:PaymentMethod|IP|Device|Email|Phone|ApiKey|Identifier)
+  WHERE $since IS NULL OR r.last_seen IS NULL OR r.last_seen >= datetime($since)
   WITH i, a, min(r.first_seen) AS first_seen, max(r.last_seen) AS last_seen,
        // share of the account's traffic through this IP (1.0 for identifiers the account declared)
        max(CASE WHEN type(r) = 'USED_IP' AND a.requests > 0 THEN toFloat(r.count) / a.requests ELSE 1.0 END) AS share
@@ -32,7 +35,8 @@ CALL () {
            ELSE i.kind END AS kind, members
 UNION ALL
   // proxy-network co-usage (USED_NETWORK summarises all of an account's requests, not only its top IPs)
-  MATCH (a:Account)-[:USED_NETWORK]->(p:ProxyNetwork)
+  MATCH (a:Account)-[u:USED_NETWORK]->(p:ProxyNetwork)
+  WHERE $since IS NULL OR u.last_seen IS NULL OR u.last_seen >= datetime($since)
   WITH p, a ORDER BY a.account_id
   WITH p, collect({account: a}) AS members
   // consumer VPNs are shared by many honest users: their own, weaker kind
@@ -42,13 +46,14 @@ UNION ALL
   MATCH (a:Account)-[s:SENT]->(t:PromptTemplate)
   WITH t, a, coalesce(s.n, 1) AS n
   WHERE n >= $template_min_requests AND n >= $template_min_share * coalesce(a.requests, n)
+    AND ($since IS NULL OR s.last_seen IS NULL OR s.last_seen >= datetime($since))
   WITH t, a ORDER BY a.account_id
   WITH t, collect({account: a}) AS members
   RETURN 'template' AS kind, members
 UNION ALL
   // explicit account-to-account relations from the input (referred, invited, paid, ...)
-  MATCH (a:Account)-[:RELATED]->(b:Account)
-  WHERE a <> b
+  MATCH (a:Account)-[r:RELATED]->(b:Account)
+  WHERE a <> b AND ($since IS NULL OR r.ts IS NULL OR r.ts >= datetime($since))
   RETURN 'relation' AS kind, [{account: a}, {account: b}] AS members
 }
 WITH kind, members, size(members) AS d

@@ -1,6 +1,8 @@
 // Record one detection run and the campaigns it found (created, or updated in place when the id continues).
 CREATE (run:DetectionRun {run_id: $run_id, started_at: datetime($started_at), finished_at: datetime(),
                           engine: $engine, accounts: $accounts, linkage_edges: $linkage_edges,
+                          // start of the evidence window (null: all history)
+                          evidence_since: CASE WHEN $evidence_since IS NULL THEN null ELSE datetime($evidence_since) END,
                           campaigns: size($campaigns), flagged_campaigns: $flagged_campaigns,
                           parameters: $parameters})
 WITH run

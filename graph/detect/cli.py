@@ -16,7 +16,7 @@ def _detect(args: argparse.Namespace) -> int:
     # The first run queries labels that do not exist yet (Campaign, INCLUDES): the server's warnings are noise.
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
     seeds = seeded.read_seeds(args.seeds) if args.seeds else None
-    result = pipeline.run(args.engine)
+    result = pipeline.run(args.engine, pipeline.Settings.from_environment(args.window_days))
     flagged = [(cid, s) for cid, s in result.campaigns if s.score >= result.flag_threshold]
     print(f"run {result.run_id} ({result.engine}): {len(result.partition.communities):,} accounts, "
           f"{result.linkage_edges:,} linkage edges, {len(result.clusters):,} clusters scored, "
@@ -53,6 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     detect = sub.add_parser("detect", help="find, score and explain coordinated account clusters")
     detect.add_argument("--engine", choices=ENGINES, default="gds",
                         help="gds: Neo4j Graph Data Science (default); local: in-process igraph")
+    detect.add_argument("--window-days", type=float, metavar="DAYS", default=None,
+                        help="count only evidence last seen within DAYS before the newest activity in the graph "
+                             "(default: LINKWATCH_DETECT_WINDOW_DAYS, 0 = all history)")
     detect.add_argument("--seeds", type=Path, metavar="FILE",
                         help="known-bad accounts (one id per line, or a CSV with account_id[,label]): "
                              "rank the accounts most linked to them, with evidence paths")

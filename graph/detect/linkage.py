@@ -6,6 +6,7 @@ investigator can ask the database why two accounts are linked (`kind` on every e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from graph import cypher, db
 from graph.detect.params import LinkageParams
@@ -15,6 +16,7 @@ from graph.detect.params import LinkageParams
 class LinkageSummary:
     edges_by_kind: dict[str, int]
     weight_by_kind: dict[str, float]
+    since: str | None = None  # start of the evidence window (None: all history)
 
     @property
     def edges(self) -> int:
@@ -30,11 +32,22 @@ def run_batched(name: str, **params) -> None:
 def build(params: LinkageParams | None = None) -> LinkageSummary:
     """Replace the LINKED edges with a fresh linkage computed from the current identifier graph."""
     params = params or LinkageParams()
+    since = window_start(params.window_days)
     run_batched("detect/clear_linkage")
-    run_batched("detect/link_accounts", **params.cypher_params())
-    return summary()
+    run_batched("detect/link_accounts", **params.cypher_params(since))
+    return summary(since)
 
 
-def summary() -> LinkageSummary:
+def window_start(window_days: float) -> str | None:
+    """The start of the evidence window: ``window_days`` before the newest activity in the graph (None: no window)."""
+    if window_days <= 0:
+        return None
+    newest = db.run("detect/newest_activity")[0]["newest"]
+    if newest is None:
+        return None
+    return (newest.to_native() - timedelta(days=window_days)).isoformat()
+
+
+def summary(since: str | None = None) -> LinkageSummary:
     rows = db.run("detect/linkage_summary")
-    return LinkageSummary({r["kind"]: r["edges"] for r in rows}, {r["kind"]: r["weight"] for r in rows})
+    return LinkageSummary({r["kind"]: r["edges"] for r in rows}, {r["kind"]: r["weight"] for r in rows}, since)

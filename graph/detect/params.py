@@ -33,9 +33,14 @@ class LinkageParams:
     ip_full_share: float = 0.2
     template_min_share: float = 0.15
     template_min_requests: int = 3
+    # Only evidence last seen within this many days before the newest activity in the graph counts (0 = all
+    # history). A window shows what operators do now: a fleet that moved to new cards separates from the part
+    # that kept the old ones, even though the graph remembers both.
+    window_days: float = 0.0
 
-    def cypher_params(self) -> dict:
-        return {"kind_weight": self.kind_weight, "max_members": self.max_members,
+    def cypher_params(self, since: str | None = None) -> dict:
+        """Query parameters; ``since`` (ISO datetime or None) is the start of the evidence window."""
+        return {"since": since, "kind_weight": self.kind_weight, "max_members": self.max_members,
                 "strong_kinds": list(self.strong_kinds), "shared_exit_types": list(self.shared_exit_types),
                 "clique_max": self.clique_max,
                 "ip_decay_hours": self.ip_decay_hours, "ip_full_share": self.ip_full_share,

@@ -5,11 +5,12 @@ import csv
 import json
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from graph import db
+from graph.config import setting
 from graph.detect import communities, linkage, scoring
 from graph.detect.lineage import Lineage, trace
 from graph.detect.params import CommunityParams, LineageParams, LinkageParams, ScoringParams
@@ -24,6 +25,19 @@ class Settings:
     community: CommunityParams = CommunityParams()
     scoring: ScoringParams = ScoringParams()
     lineage: LineageParams = LineageParams()
+
+    @classmethod
+    def from_environment(cls, window_days: float | None = None) -> "Settings":
+        """Defaults plus the configured evidence window (``window_days`` overrides LINKWATCH_DETECT_WINDOW_DAYS)."""
+        if window_days is None:
+            raw = setting("LINKWATCH_DETECT_WINDOW_DAYS")
+            try:
+                window_days = float(raw)
+            except ValueError:
+                raise LinkwatchError(f"LINKWATCH_DETECT_WINDOW_DAYS must be a number of days, got {raw!r}") from None
+        if window_days < 0:
+            raise LinkwatchError(f"the detection window must be 0 (all history) or more days, got {window_days:g}")
+        return cls(linkage=replace(LinkageParams(), window_days=window_days))
 
 
 @dataclass
@@ -42,7 +56,7 @@ class RunResult:
 
 def run(engine: str = "gds", settings: Settings | None = None) -> RunResult:
     """Detect, score and persist campaigns on the current graph; returns what was found."""
-    settings = settings or Settings()
+    settings = settings or Settings.from_environment()
     if engine not in communities.ENGINES:
         raise LinkwatchError(f"unknown detection engine {engine!r}; choose one of {', '.join(communities.ENGINES)}")
     started = datetime.now(timezone.utc)
@@ -64,7 +78,7 @@ def run(engine: str = "gds", settings: Settings | None = None) -> RunResult:
     lineage = trace({s.cluster: set(s.members) for s in tracked}, previous, settings.lineage)
     run_id = f"run-{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     campaigns = [(lineage.clusters[s.cluster].campaign_id, s) for s in tracked]
-    _persist(run_id, started, engine, partition, campaigns, lineage, summary.edges, settings)
+    _persist(run_id, started, engine, partition, campaigns, lineage, summary, settings)
     template_shares = {cid: next(f.value for f in s.features if f.name == "shared_templates") for cid, s in campaigns}
     account_scores = {r["account_id"]: (r["campaign_id"], r["score"]) for r in db.run(
         "detect/account_scores", run_id=run_id, template_share_by_campaign=template_shares,
@@ -74,7 +88,8 @@ def run(engine: str = "gds", settings: Settings | None = None) -> RunResult:
                      {k: round(v, 2) for k, v in seconds.items()}, settings.scoring.flag_threshold)
 
 
-def _persist(run_id, started, engine, partition, campaigns, lineage: Lineage, edges: int, settings: Settings) -> None:
+def _persist(run_id, started, engine, partition, campaigns, lineage: Lineage, summary: linkage.LinkageSummary,
+             settings: Settings) -> None:
     threshold = settings.scoring.flag_threshold
     rows = [{
         "campaign_id": cid, "score": s.score, "flagged": s.score >= threshold, "size": len(s.members),
@@ -85,7 +100,8 @@ def _persist(run_id, started, engine, partition, campaigns, lineage: Lineage, ed
         "event": lineage.clusters[s.cluster].event, "related": lineage.clusters[s.cluster].related,
     } for cid, s in campaigns]
     db.run("detect/save_run", run_id=run_id, started_at=started.isoformat(), engine=engine,
-           accounts=len(partition.communities), linkage_edges=edges, campaigns=rows,
+           accounts=len(partition.communities), linkage_edges=summary.edges, evidence_since=summary.since,
+           campaigns=rows,
            flagged_campaigns=sum(r["flagged"] for r in rows),
            parameters=json.dumps(asdict(settings)))
     db.run("detect/end_campaigns", run_id=run_id,
