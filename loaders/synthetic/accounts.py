@@ -85,6 +85,14 @@ class Accounts:
                 values[f.name] = np.concatenate(columns)
         return Accounts(**values)
 
+    def take(self, positions: np.ndarray) -> "Accounts":
+        """The rows at ``positions`` (in that order)."""
+        index = pa.array(np.asarray(positions, dtype=np.int64))
+        return Accounts(**{f.name: (getattr(self, f.name).take(index)
+                                    if isinstance(getattr(self, f.name), (pa.Array, pa.ChunkedArray))
+                                    else getattr(self, f.name)[np.asarray(positions, dtype=np.int64)])
+                           for f in fields(Accounts)})
+
 
 @dataclass
 class Linkage:

@@ -89,6 +89,21 @@ class CampaignPlan:
         }
 
 
+@dataclass(frozen=True)
+class Lifecycle:
+    """How a campaign lives in an evolving world (evolution.py); plain worlds pass none.
+
+    It is born in the period of days ``born`` (first, last): it starts in that period's first quarter,
+    creates its accounts inside it (after its first day when that is not day 0) and runs to the world's end.
+    ``late_accounts`` of its accounts come in one creation burst after that period (the campaign grows);
+    ``resold`` False means no reseller fronts (a fleet that moved to new infrastructure brings none).
+    """
+
+    born: tuple[int, int]
+    late_accounts: int = 0
+    resold: bool = True
+
+
 def residential_needs(cfg: SimulationConfig) -> list[int]:
     """Residential exits each campaign needs (0 when its egress is a datacenter)."""
     egress = EVASION[cfg.evasion].egress
@@ -104,18 +119,20 @@ def residential_needs(cfg: SimulationConfig) -> list[int]:
 
 
 def build_campaigns(cfg: SimulationConfig, rng: np.random.Generator, plan: AddressPlan, egress: Egress,
-                    bank: PromptBank, networks: list[np.ndarray], network_of: list[int], first_number: int
-                    ) -> tuple[Accounts, Linkage, list[CampaignPlan]]:
+                    bank: PromptBank, networks: list[np.ndarray], network_of: list[int], first_number: int,
+                    lifecycles: list[Lifecycle] | None = None) -> tuple[Accounts, Linkage, list[CampaignPlan]]:
     """All campaign accounts (positions start at 0), their linkage and plans.
 
-    ``first_number`` keeps generated e-mail numbers distinct from the honest population's.
+    ``first_number`` keeps generated e-mail numbers distinct from the honest population's;
+    ``lifecycles`` (one per campaign) pins spans and creation times in an evolving world.
     """
     knobs = EVASION[cfg.evasion]
     parts, plans, linkage = [], [], Linkage()
     offset = 0
     for index, (size, target) in enumerate(zip(cfg.campaign_sizes, cfg.campaign_requests_per_account)):
         block, links, campaign = _campaign(cfg, rng, plan, egress, bank, knobs, index, size, target,
-                                           networks, network_of[index], first_number + offset)
+                                           networks, network_of[index], first_number + offset,
+                                           lifecycles[index] if lifecycles else None)
         parts.append(block)
         shifted = links.shifted(offset)
         linkage.links += shifted.links
@@ -127,20 +144,36 @@ def build_campaigns(cfg: SimulationConfig, rng: np.random.Generator, plan: Addre
 
 def _campaign(cfg: SimulationConfig, rng: np.random.Generator, plan: AddressPlan, egress: Egress, bank: PromptBank,
               knobs: Evasion, index: int, size: int, target: int, networks: list[np.ndarray], network: int,
-              first_number: int) -> tuple[Accounts, Linkage, CampaignPlan]:
+              first_number: int, life: Lifecycle | None) -> tuple[Accounts, Linkage, CampaignPlan]:
     days = cfg.days
     flagship = cfg.scale == "seed" and index == 0
     operator = f"{SHELL_WORDS[0][rng.integers(len(SHELL_WORDS[0]))]} {SHELL_WORDS[1][rng.integers(len(SHELL_WORDS[1]))]}"
     domain = "".join(ch for ch in operator.lower() if ch.isalnum()) + ".example"
 
     # Span, creation bursts and day-level intensity.
-    start_day = 0 if flagship else int(rng.integers(0, max(1, days // 4)))
-    end_day = days if flagship or rng.random() < 0.7 else int(rng.uniform(0.75, 1.0) * days)
+    if life is None:
+        start_day = 0 if flagship else int(rng.integers(0, max(1, days // 4)))
+        end_day = days if flagship or rng.random() < 0.7 else int(rng.uniform(0.75, 1.0) * days)
+    else:
+        start_day = life.born[0] + int(rng.integers(0, max(1, (life.born[1] - life.born[0]) // 4)))
+        end_day = days
     start, end = cfg.start_epoch + start_day * 86_400, cfg.start_epoch + end_day * 86_400
+    # Accounts are created from CREATION_LEAD_DAYS before the start until the middle of the span (of the
+    # birth period in an evolving world, never before that period), and at least two days before it ends.
+    earliest, creation_end = start - CREATION_LEAD_DAYS * 86_400, end
+    if life is not None:
+        creation_end = cfg.start_epoch + life.born[1] * 86_400
+        if life.born[0] > 0:
+            earliest = max(earliest, cfg.start_epoch + life.born[0] * 86_400 + 1)
     bursts = max(1, -(-size // int(rng.integers(*BURST_ACCOUNTS))))
-    burst_at = rng.uniform(start - CREATION_LEAD_DAYS * 86_400, start + 0.5 * (end - start), bursts)
+    burst_at = rng.uniform(earliest, start + 0.5 * (creation_end - start), bursts)
     created = burst_at[rng.integers(bursts, size=size)] + rng.random(size) * knobs.burst_spread_hours * 3_600
-    created = np.minimum(created, end - 2 * 86_400).astype(np.int64)
+    created = np.minimum(created, creation_end - 2 * 86_400).astype(np.int64)
+    if life is not None and life.late_accounts:
+        late = slice(size - life.late_accounts, size)
+        late_burst = rng.uniform(creation_end + 1, creation_end + 0.5 * (end - creation_end))
+        created[late] = np.minimum(late_burst + rng.random(life.late_accounts) * knobs.burst_spread_hours * 3_600,
+                                   end - 2 * 86_400).astype(np.int64)
     intensity = rng.lognormal(0, DAY_SIGMA, days) * np.where(rng.random(days) < BURST_DAY_SHARE, BURST_DAY_FACTOR, 1)
     intensity[:start_day] = 0
     intensity[end_day:] = 0
@@ -152,7 +185,7 @@ def _campaign(cfg: SimulationConfig, rng: np.random.Generator, plan: AddressPlan
     fronts = 0
     if flagship:
         fronts = round(size * FLAGSHIP_RESELLER_ACCOUNTS)
-    elif rng.random() < RESELLER_CAMPAIGNS:
+    elif (life is None or life.resold) and rng.random() < RESELLER_CAMPAIGNS:
         fronts = round(size * rng.uniform(*RESELLER_ACCOUNTS))
     is_front = np.arange(size) < fronts
     reseller = RESELLERS[int(rng.integers(len(RESELLERS)))] if fronts else None

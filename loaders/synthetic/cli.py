@@ -6,6 +6,7 @@ import sys
 import time
 
 from .config import EVASION, SCALES, config_for, with_format
+from .evolution import DEFAULT_ADVANCE_DAYS, WINDOW_DAYS
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -17,7 +18,8 @@ def _simulate(args: argparse.Namespace) -> int:
         cfg = with_format(cfg, args.format)
     began = time.monotonic()
     summary = generate(cfg, args.out, force=args.force,
-                       progress=None if args.quiet else (lambda message: print(message, file=sys.stderr)))
+                       progress=None if args.quiet else (lambda message: print(message, file=sys.stderr)),
+                       periods=args.periods, advance_days=args.advance_days)
     counts = ", ".join(f"{name} {value:,}" for name, value in summary.counts.items())
     print(f"wrote {summary.out_dir} in {time.monotonic() - began:.1f} s: {counts}")
     return 0
@@ -45,6 +47,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                           help="how hard campaigns hide (default: low)")
     simulate.add_argument("--campaigns", type=_positive, default=None,
                           help="number of campaigns (default: per scale)")
+    simulate.add_argument("--periods", type=int, choices=[1, 2], default=1,
+                          help="2: an evolving world written as DIR/period-1 and DIR/period-2 (cumulative snapshots) "
+                               "plus DIR/evolution.json: after period 1 one campaign grows, one splits, two merge "
+                               "and a new one starts (default: 1, a single bundle)")
+    simulate.add_argument("--advance-days", type=_positive, default=DEFAULT_ADVANCE_DAYS, metavar="D",
+                          help=f"length of period 2 in days with --periods 2 (more than {WINDOW_DAYS}; "
+                               f"default: {DEFAULT_ADVANCE_DAYS})")
     simulate.add_argument("--force", action="store_true", help="replace an existing simulated bundle at --out")
     simulate.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     # Undocumented knobs for tests and experiments.

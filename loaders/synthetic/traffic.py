@@ -58,6 +58,8 @@ class Traffic:
     pool_length: np.ndarray
     account_ids: pa.Array
     api_keys: pa.Array
+    # epoch seconds: end of each row's activity (the world's end, or the moment a fleet left its old setup)
+    active_until: np.ndarray
 
     def chunk(self, rng: np.random.Generator, positions: np.ndarray) -> pa.Table:
         """All requests of the accounts at ``positions``, sorted by time."""
@@ -96,15 +98,16 @@ class Traffic:
 
     def _ordinary_times(self, rng: np.random.Generator, positions: np.ndarray, owner: np.ndarray) -> np.ndarray:
         """Session-based local-time activity; flat 24/7 with cron spikes for service accounts."""
-        a, cfg = self.accounts, self.cfg
+        a = self.accounts
         counts = np.bincount(owner, minlength=len(positions))
         profile = a.profile[positions]
         ts = np.empty(len(owner), np.int64)
         active_from = a.active_from[positions]
+        until = self.active_until[positions]
         flat = profile[owner] == acc.SERVICE
         if flat.any():
             lo = active_from[owner[flat]]
-            when = lo + (rng.random(int(flat.sum())) * (cfg.end_epoch - lo)).astype(np.int64)
+            when = lo + (rng.random(int(flat.sum())) * (until[owner[flat]] - lo)).astype(np.int64)
             period = CRON_PERIODS[rng.integers(len(CRON_PERIODS), size=len(positions))][owner[flat]]
             cron = rng.random(len(when)) < CRON_SHARE
             when[cron] = when[cron] - when[cron] % period[cron] + rng.integers(0, 30, int(cron.sum()))
@@ -118,7 +121,7 @@ class Traffic:
         timed = ~flat
         pick = first_session[owner[timed]] + (rng.random(int(timed.sum())) * sessions[owner[timed]]).astype(np.int64)
         ts[timed] = start[pick] + (rng.random(len(pick)) * duration[pick]).astype(np.int64)
-        return self._inside(rng, ts, active_from[owner], cfg.end_epoch)
+        return self._inside(rng, ts, active_from[owner], until[owner])
 
     def _session_starts(self, rng: np.random.Generator, positions: np.ndarray, session_owner: np.ndarray
                         ) -> np.ndarray:
@@ -128,6 +131,7 @@ class Traffic:
         account = positions[session_owner]
         profile = a.profile[account]
         first_day = (a.active_from[account] - cfg.start_epoch) // 86_400
+        last_day = self._last_day(account)
         start = np.empty(len(session_owner), np.int64)
         for kind, weekly in WEEKLY.items():
             mine = np.flatnonzero(profile == kind)
@@ -136,7 +140,7 @@ class Traffic:
             day_weight = np.array(weekly)[(first_dow + np.arange(cfg.days)) % 7]
             cum = np.concatenate([[0.0], np.cumsum(day_weight)])
             lo = cum[first_day[mine]]
-            day = np.searchsorted(cum, lo + rng.random(len(mine)) * (cum[-1] - lo), side="right") - 1
+            day = np.searchsorted(cum, lo + rng.random(len(mine)) * (cum[last_day[mine]] - lo), side="right") - 1
             hourly = np.array(DIURNAL[kind]) / sum(DIURNAL[kind])
             hour = rng.choice(24, len(mine), p=hourly) + rng.random(len(mine))
             start[mine] = cfg.start_epoch + day * 86_400 + ((hour - a.tz[account[mine]]) * 3_600).astype(np.int64)
@@ -153,15 +157,17 @@ class Traffic:
                 continue
             who = owner[mine]
             active_from = a.active_from[positions[who]]
+            until = self.active_until[positions[who]]
             cum = np.concatenate([[0.0], np.cumsum(plan.day_intensity)])
             lo = cum[(active_from - cfg.start_epoch) // 86_400]
-            day = np.searchsorted(cum, lo + rng.random(len(mine)) * (cum[-1] - lo), side="right") - 1
+            hi = cum[self._last_day(positions[who])]
+            day = np.searchsorted(cum, lo + rng.random(len(mine)) * (hi - lo), side="right") - 1
             window = np.searchsorted(np.cumsum(plan.window_hours), rng.random(len(mine)) * plan.window_hours.sum(),
                                      side="right").clip(0, len(plan.window_hours) - 1)
             hour = plan.window_start_hours[window] + rng.random(len(mine)) * plan.window_hours[window]
             ts = (cfg.start_epoch + day * 86_400 + (hour * 3_600).astype(np.int64)
                   + rng.normal(0, plan.jitter_seconds, len(mine)).astype(np.int64))
-            ts = self._inside(rng, ts, active_from, min(plan.end_epoch, cfg.end_epoch))
+            ts = self._inside(rng, ts, active_from, np.minimum(plan.end_epoch, until))
             model = np.where(rng.random(len(mine)) < CAMPAIGN_MAIN_MODEL_SHARE, 1, 2)
             model[(ts >= plan.switch_epoch) & (rng.random(len(mine)) < plan.switch_share)] = NEW_MODEL
             capability, fingerprint, text = PromptBank.extraction(rng, plan.family, len(mine), cfg.prompt_text)
@@ -178,6 +184,10 @@ class Traffic:
         merged = {key: np.concatenate([p[key] for p in parts]) for key in parts[0] if key != "text"}
         merged["text"] = pa.concat_arrays([p["text"] for p in parts]) if cfg.prompt_text else None
         return merged
+
+    def _last_day(self, account: np.ndarray) -> np.ndarray:
+        """Days of the window that are (partly) inside each row's activity: day indexes < this may be drawn."""
+        return np.minimum(self.cfg.days, -(-(self.active_until[account] - self.cfg.start_epoch) // 86_400))
 
     def _honest_models(self, rng: np.random.Generator, account: np.ndarray, ts: np.ndarray) -> np.ndarray:
         model = rng.choice(3, len(ts), p=HONEST_MODEL_MIX)
