@@ -21,6 +21,8 @@ COMMAND_MODULES = [
     "loaders.cli",
     "graph.detect.cli",
     "app.web_cli",
+    "app.scheduler",
+    "graph.reports.cli",
 ]
 
 

@@ -1,0 +1,119 @@
+"""STIX 2.1 indicators of the flagged campaigns, built with the ``stix2`` library.
+
+What is exported, and what is not (docs/reports.md, "Privacy decisions"):
+
+* datacenter and hosting IP addresses that at least two members used, their ip_intel networks (only
+  blocks no broader than /16 for IPv4 and /48 for IPv6: a whole provider is not an indicator), and the ASNs
+  of those addresses: operator-rented infrastructure;
+* proxy networks (residential, datacenter, hosting, Tor) that at least two members went through, by name:
+  the provider, not any one exit;
+* payment fingerprints and prompt-template ids only as SHA-256 digests in custom observable types
+  (``x-linkwatch-payment-method``, ``x-linkwatch-prompt-template``): a receiver holding the same value can
+  match it, nobody can read it.
+
+Never exported: residential, VPN and Tor exit addresses (other people's home connections and shared
+anonymity services: blocking them hurts honest users), account ids, e-mail addresses, any other personal data.
+"""
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from datetime import datetime
+
+import stix2
+
+from graph import db
+from graph.detect.scoring import TEMPLATE_QUORUM
+
+IP_TYPES = ("datacenter", "hosting")
+NETWORK_TYPES = ("residential", "datacenter", "hosting", "tor")
+MIN_MEMBERS = 2
+MAX_PREFIX = {4: 16, 6: 48}  # broadest ip_intel block exported per IP version
+# The producer: one fixed identity, so every bundle Linkwatch writes names the same producer object.
+IDENTITY = stix2.Identity(
+    id="identity--6c0b5a3e-1f0e-4f7c-9a8e-2c4d9b1e7a52", created="2026-01-01T00:00:00.000Z",
+    modified="2026-01-01T00:00:00.000Z", name="Linkwatch", identity_class="system",
+    description="Linkwatch account-linkage detection: coordinated account clusters found in model API traffic",
+)
+
+
+def sha256(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def _literal(value: str) -> str:
+    """A STIX pattern string literal (quotes and backslashes escaped)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def indicator_rows(campaign_ids: list[str]) -> list[dict]:
+    """What the members of each campaign share (raw values: hash before anything leaves the process)."""
+    return db.run("reports/indicators", campaign_ids=campaign_ids, ip_types=list(IP_TYPES),
+                  network_types=list(NETWORK_TYPES), min_members=MIN_MEMBERS, template_quorum=TEMPLATE_QUORUM)
+
+
+def _patterns(row: dict) -> list[tuple[str, str, str, str]]:
+    """(pattern, indicator type, name, description) for one shared thing; several for an IP (address, block, ASN)."""
+    kind, value, members = row["kind"], row["value"], row["members"]
+    used = f"used by {members} accounts of the campaign"
+    if kind == "payment":
+        digest = sha256(value)
+        return [(f"[x-linkwatch-payment-method:fingerprint_sha256 = '{digest}']", "attribution",
+                 f"payment method sha256:{digest[:12]}…",
+                 f"SHA-256 of a payment fingerprint {used}; hash your own fingerprints to match")]
+    if kind == "template":
+        digest = sha256(value)
+        return [(f"[x-linkwatch-prompt-template:id_sha256 = '{digest}']", "attribution",
+                 f"prompt template sha256:{digest[:12]}…",
+                 f"SHA-256 of a Linkwatch prompt-template id sent by {members} accounts of the campaign")]
+    if kind == "proxy_network":
+        return [(f"[x-linkwatch-proxy-network:name = {_literal(value)}]", "anonymization",
+                 f"{row['proxy_type']} proxy network {value}",
+                 f"{row['proxy_type']} proxy network {used} (by name, as in ip_intel; its exits are not listed)")]
+    address = ipaddress.ip_address(value)
+    sco = f"ipv{address.version}-addr"
+    patterns = [(f"[{sco}:value = '{address}']", "anonymization", f"{row['proxy_type']} IP {address}",
+                 f"{row['proxy_type']} address {used}")]
+    if row["network"]:
+        network = ipaddress.ip_network(row["network"], strict=False)
+        if network.version == address.version and network.prefixlen >= MAX_PREFIX[network.version]:
+            patterns.append((f"[{sco}:value ISSUBSET '{network}']", "anonymization",
+                             f"{row['proxy_type']} network {network}",
+                             f"ip_intel block holding {row['proxy_type']} addresses {used}"))
+    if row["asn"] is not None:
+        patterns.append((f"[autonomous-system:number = {int(row['asn'])}]", "anonymization", f"AS{int(row['asn'])}",
+                         f"autonomous system of {row['proxy_type']} addresses {used}; context, too broad to block alone"))
+    return patterns
+
+
+def build(campaigns: list[dict], rows: list[dict], detected_at: datetime) -> stix2.Bundle:
+    """A bundle: the producer, one ``campaign`` per flagged campaign, its indicators and ``indicates`` links.
+
+    ``campaigns``: dicts with campaign_id, score, evidence, accounting; ``rows``: ``indicator_rows()``;
+    ``detected_at``: start of the detection run the indicators come from (their ``valid_from``).
+    """
+    objects: list = [IDENTITY]
+    by_campaign: dict[str, list[dict]] = {}
+    for row in rows:
+        by_campaign.setdefault(row["campaign_id"], []).append(row)
+    for campaign in campaigns:
+        accounting = campaign["accounting"]
+        sdo = stix2.Campaign(
+            name=campaign["campaign_id"], created_by_ref=IDENTITY.id,
+            description=f"Linkwatch score {campaign['score']:.0f}/100. " + " ".join(
+                line if line.endswith(".") else line + "." for line in campaign["evidence"]),
+            first_seen=accounting.get("first_activity"), last_seen=accounting.get("last_activity"),
+        )
+        objects.append(sdo)
+        seen: set[str] = set()  # an ASN or block shared by several addresses is one indicator
+        for row in by_campaign.get(campaign["campaign_id"], []):
+            for pattern, indicator_type, name, description in _patterns(row):
+                if pattern in seen:
+                    continue
+                seen.add(pattern)
+                indicator = stix2.Indicator(
+                    pattern=pattern, pattern_type="stix", valid_from=detected_at, indicator_types=[indicator_type],
+                    name=name, description=f"{description} ({campaign['campaign_id']})", created_by_ref=IDENTITY.id,
+                )
+                objects += [indicator, stix2.Relationship(indicator, "indicates", sdo, created_by_ref=IDENTITY.id)]
+    return stix2.Bundle(objects, allow_custom=False)
