@@ -33,7 +33,7 @@ def _wants_json() -> bool:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from app import auth, campaigns, console_views, graphview, investigate, openapi, views
+    from app import auth, campaigns, console_views, graphview, investigate, openapi, reports_views, runcache, views
 
     app = Flask(__name__)
     app.config.update(
@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         CONSOLE_TIMEOUT_S=float(setting("LINKWATCH_CONSOLE_TIMEOUT_S")),
         CONSOLE_MAX_ROWS=int(setting("LINKWATCH_CONSOLE_MAX_ROWS")),
+        RUN_CACHE_CHECK_S=1.0,  # see app/runcache.py
     )
     if test_config:
         app.config.update(test_config)
@@ -56,12 +57,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     app.extensions["linkwatch_login_throttle"] = auth.LoginThrottle()
+    app.extensions["linkwatch_run_cache"] = runcache.RunCache(check_s=app.config["RUN_CACHE_CHECK_S"])
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(console_views.bp)
     app.register_blueprint(graphview.bp)
     app.register_blueprint(investigate.bp)
     app.register_blueprint(campaigns.bp)
+    app.register_blueprint(reports_views.bp)
     app.register_blueprint(openapi.bp)
 
     @app.before_request

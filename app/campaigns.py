@@ -5,12 +5,13 @@ import csv
 import io
 import json
 
-from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from app import graphview
 from app.auth import require_role
-from app.investigate import respond, shown
+from app.investigate import note, respond, shown
 from graph import audit, cases
 from graph.errors import LinkwatchError
 
@@ -50,6 +51,22 @@ def _parse_json(value, default):
     return value if value is not None else default
 
 
+def _per_run(key: tuple, compute):
+    """``compute()`` once per detection run (see app/runcache.py); never for case data."""
+    return current_app.extensions["linkwatch_run_cache"].fetch(key, compute)
+
+
+def _campaign_rows(filters: dict) -> list[dict]:
+    def compute():
+        rows = shown("ui/campaigns", **filters)
+        for row in rows:
+            row["accounting"] = _parse_json(row["accounting"], {})
+            row["capabilities"] = row["accounting"].get("capabilities", {})
+        return rows
+
+    return _per_run(("campaigns", *sorted(filters.items())), compute)
+
+
 @bp.route("/campaigns")
 @bp.route("/api/campaigns", endpoint="dashboard_json")
 @require_role("viewer")
@@ -59,13 +76,14 @@ def dashboard():
         "flagged_only": request.args.get("flagged", "1") == "1",
         "active_only": request.args.get("active", "1") == "1",
     }
-    rows = shown("ui/campaigns", **filters)
+    cases_by_id = {c["campaign_id"]: c for c in shown("ui/campaign_cases")}
+    rows = []
+    for row in _campaign_rows(filters):
+        case = cases_by_id.get(row["campaign_id"], {})
+        rows.append({**row, "case_status": case.get("status") or "new", "assignee": case.get("assignee")})
     capability = request.args.get("capability", "").strip().lower()
     status = request.args.get("status", "").strip()
     lineage = request.args.get("lineage", "").strip()
-    for row in rows:
-        row["accounting"] = _parse_json(row["accounting"], {})
-        row["capabilities"] = row["accounting"].get("capabilities", {})
     if capability:
         rows = [r for r in rows if capability in r["capabilities"]]
     if status:
@@ -86,35 +104,27 @@ def dashboard():
 
 
 def _campaign_or_404(campaign_id: str) -> dict:
-    rows = shown("ui/campaign", campaign=campaign_id)
-    if not rows:
+    """The campaign's facts and lineage history (per run; its case is read separately)."""
+    def compute():
+        rows = shown("ui/campaign", campaign=campaign_id)
+        if not rows:
+            return None
+        campaign = rows[0]["campaign"]
+        campaign["accounting"] = _parse_json(campaign.get("accounting"), {})
+        campaign["contributions"] = _parse_json(campaign.get("contributions"), {})
+        return {"campaign": campaign, "history": rows[0]["history"]}
+
+    found = _per_run(("campaign", campaign_id), compute)
+    if found is None:
         abort(404)
-    row = rows[0]
-    campaign = row["campaign"]
-    campaign["accounting"] = _parse_json(campaign.get("accounting"), {})
-    campaign["contributions"] = _parse_json(campaign.get("contributions"), {})
-    return {"campaign": campaign, "history": row["history"], "case": row["case"]}
+    return found
 
 
-@bp.route("/campaigns/<campaign_id>")
-@bp.route("/api/campaigns/<campaign_id>", endpoint="campaign_json")
-@require_role("viewer")
-def campaign(campaign_id: str):
-    found = _campaign_or_404(campaign_id)
-    page = _int("page", 1, low=1)
-    members = shown("ui/campaign_members", campaign=campaign_id, skip=(page - 1) * MEMBER_PAGE_SIZE,
-                    limit=MEMBER_PAGE_SIZE + 1)
-    top = members[:NETWORK_MEMBERS] if page == 1 else shown(
-        "ui/campaign_members", campaign=campaign_id, skip=0, limit=NETWORK_MEMBERS)
+def _drawing(campaign_id: str) -> dict:
+    """The network view: the highest-scoring members, what at least two of them share, and the pyvis data."""
+    top = shown("ui/campaign_members", campaign=campaign_id, skip=0, limit=NETWORK_MEMBERS)
     shared = shown("ui/campaign_shared", members=[m["account"] for m in top], limit=NETWORK_SHARED)
-    case = cases.get("campaign", campaign_id)
-    return respond(
-        "campaign.html", _json_view(), **found, members=members[:MEMBER_PAGE_SIZE], page=page,
-        more=len(members) > MEMBER_PAGE_SIZE, shared=shared, network=_network(top, shared),
-        creation=shown("ui/campaign_creation", campaign=campaign_id),
-        activity=shown("ui/campaign_activity", campaign=campaign_id),
-        notes=case["notes"], case_history=case["history"], statuses=cases.STATUSES,
-    )
+    return {"drawn": len(top), "shared": shared, "network": _network(top, shared)}
 
 
 def _network(members: list[dict], shared: list[dict]) -> dict:
@@ -130,6 +140,30 @@ def _network(members: list[dict], shared: list[dict]) -> dict:
             rels[f"{user}->{node_id}"] = {"_id": f"{user}->{node_id}", "_type": "USES", "_start": f"a:{user}",
                                           "_end": node_id}
     return graphview.network(nodes, rels, max_nodes=NETWORK_MEMBERS + NETWORK_SHARED)
+
+
+@bp.route("/campaigns/<campaign_id>")
+@bp.route("/api/campaigns/<campaign_id>", endpoint="campaign_json")
+@require_role("viewer")
+def campaign(campaign_id: str):
+    found = _campaign_or_404(campaign_id)
+    page = _int("page", 1, low=1)
+    members = _per_run(("members", campaign_id, page), lambda: shown(
+        "ui/campaign_members", campaign=campaign_id, skip=(page - 1) * MEMBER_PAGE_SIZE, limit=MEMBER_PAGE_SIZE + 1))
+    drawing = _per_run(("drawing", campaign_id), lambda: _drawing(campaign_id))
+    charts = _per_run(("charts", campaign_id), lambda: {
+        "creation": shown("ui/campaign_creation", campaign=campaign_id),
+        "activity": shown("ui/campaign_activity", campaign=campaign_id)})
+    per_run = {**found, **drawing, **charts, "members": members[:MEMBER_PAGE_SIZE], "page": page,
+               "more": len(members) > MEMBER_PAGE_SIZE}
+    case = cases.get("campaign", campaign_id)
+    live = {"case": case["case"], "notes": case["notes"], "case_history": case["history"], "statuses": cases.STATUSES}
+    if _json_view():
+        return respond("campaign.html", True, **per_run, **live)
+    # the page's run-dependent middle (evidence, charts, network, members) is rendered once per run and page
+    run_part = _per_run(("campaign.html", campaign_id, page),
+                        lambda: Markup(render_template("_campaign_run.html", **per_run)))
+    return respond("campaign.html", False, **per_run, **live, run_part=run_part)
 
 
 @bp.route("/campaigns/<campaign_id>/members.csv")
@@ -200,7 +234,14 @@ def seeded():
                          for lead in seeded_search.rank(seeds, top=top)]
             except LinkwatchError as exc:
                 error = str(exc)
+            else:
+                # the statements rank() ran (its PageRank step is a GDS call, not a saved query)
+                note("detect/account_nodes", account_ids=seeds)
+                if leads:
+                    note("detect/evidence_paths", targets=[lead["account"] for lead in leads], seeds=seeds)
         audit.record("investigate.seeded", current_user.name, seeds=len(seeds), top=top, error=error)
+    if json_view and error:
+        return jsonify(error=error), 400
     if json_view:
-        return (jsonify(error=error), 400) if error else jsonify(seeds=seeds, leads=leads)
-    return render_template("investigate.html", seeds="\n".join(seeds), top=top, leads=leads, error=error)
+        return respond("investigate.html", True, seeds=seeds, top=top, leads=leads)
+    return respond("investigate.html", False, seeds="\n".join(seeds), top=top, leads=leads, error=error)

@@ -81,6 +81,7 @@ def _demo(args: argparse.Namespace) -> int:
         steps.append(["simulate", "--scale", "demo", "--seed", str(args.seed), "--out", str(world), "--force"])
     steps.append(["load", str(world), "--rejects", str(home / "demo-rejects.csv")])
     steps.append(["detect", "--export", str(home / "demo-detection")])
+    steps.append(["report"])
     for step in steps:
         say(" ".join(["linkwatch", *step]))
         code = main(step)
@@ -110,7 +111,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     schema = sub.add_parser("schema", help="apply constraints and indexes to the configured Neo4j")
     schema.set_defaults(handler=_schema)
 
-    demo = sub.add_parser("demo", help="managed Neo4j + synthetic world + load + detect + UI")
+    demo = sub.add_parser("demo", help="managed Neo4j + synthetic world + load + detect + report + UI")
     demo.add_argument("--seed", type=int, default=1, help="seed of the synthetic world (default 1)")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8080)

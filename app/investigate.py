@@ -32,12 +32,17 @@ KINDS = {
 }
 
 
-def shown(name: str, **params):
-    """Run a saved query and remember it for the page's "Show the Cypher" panel."""
+def note(name: str, **params) -> None:
+    """Remember a saved query for the page's "Show the Cypher" panel (``shown`` also runs it)."""
     g.setdefault("shown_queries", []).append({
         "name": name, "text": cypher.query(name), "params": params,
         "console_url": url_for("console.page", query=cypher.query(name), params=json.dumps(params, default=str)),
     })
+
+
+def shown(name: str, **params):
+    """Run a saved query and remember it for the page's "Show the Cypher" panel."""
+    note(name, **params)
     return [{key: to_json(value) for key, value in row.items()} for row in db.run(name, **params)]
 
 

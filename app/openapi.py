@@ -101,6 +101,18 @@ SPEC = {
                 "required": ["seeds"], "properties": {"seeds": {"type": "array", "items": {"type": "string"}},
                                                       "top": {"type": "integer", "default": 50}}}}}},
             "responses": {"200": _JSON, "400": _ERROR, "403": _ERROR}}},
+        "/api/reports": {
+            **_get("Past reports, newest first: runs compared, change summary (event -> campaigns), status, "
+                   "deliveries, files"),
+            "post": {"summary": "Write a report now: the latest detection run against the one before (role analyst)",
+                     "responses": {"201": _JSON, "400": _ERROR, "403": _ERROR}}},
+        "/api/reports/{report_id}": _get("One report's record", _path_param("report_id")),
+        "/reports/{report_id}/files/{name}": {"get": {
+            "summary": "A report file: report.html, report.json, campaigns.csv or indicators.stix.json "
+                       "(?download=1 to save it)",
+            "parameters": [_path_param("report_id"), _path_param("name"),
+                           _query_param("download", description="1 = Content-Disposition: attachment")],
+            "responses": {"200": {"description": "the file"}, "404": _ERROR}}},
         "/cases/{kind}/{subject_id}": {"post": {
             "summary": "Set a case's status/assignee and/or add a note (kind: campaign|account; role analyst)",
             "parameters": [_path_param("kind"), _path_param("subject_id")],

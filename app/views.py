@@ -1,30 +1,24 @@
 """Pages and their JSON twins. Every page requires login except /login and /healthz."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, request
 from flask_login import current_user, login_required
 
 from app.auth import require_role
+from app.investigate import respond, shown
 from graph import db
 from graph.errors import LinkwatchError
 
 bp = Blueprint("main", __name__)
 
 
-def _overview() -> dict:
-    return {"labels": db.run("app/graph_overview"), "gds_version": db.gds_version()}
-
-
 @bp.route("/")
-@login_required
-def index():
-    return render_template("index.html", overview=_overview(), cypher_name="app/graph_overview")
-
-
-@bp.route("/api/overview")
+@bp.route("/api/overview", endpoint="overview_json")
 @require_role("viewer")
-def overview_json():
-    return jsonify(_overview())
+def index():
+    """Node counts per label and the GDS version."""
+    return respond("index.html", request.path.startswith("/api/"), labels=shown("app/graph_overview"),
+                   gds_version=db.gds_version())
 
 
 @bp.route("/api/whoami")

@@ -2,7 +2,10 @@
 
 Runs against the configured Neo4j (a world already loaded and detected, e.g. `medium`), starts the app with
 waitress in this process on a free loopback port, logs N clients in, and has each fetch the dashboard and a
-campaign page in turn for a fixed number of rounds. Prints one JSON line per page: count, errors, p50/p95/max ms.
+campaign page in turn for a fixed number of rounds. Before that, one client opens the dashboard and every
+flagged campaign once: the first view after a detection run builds the per-run cache (app/runcache.py), and
+those cold timings are printed apart. Prints one JSON line per page: count, errors, p50/p95/max ms, and the
+load average before and after (the machine may be shared).
 
     linkwatch simulate --scale medium --seed 1 --out /tmp/medium && linkwatch load /tmp/medium && linkwatch detect
     python bench/bench_ui.py --clients 16 --rounds 20
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import socket
 import statistics
@@ -56,8 +60,8 @@ def main() -> None:
     args = parser.parse_args()
 
     auth.save_user(USER, "viewer", PASSWORD)
-    campaigns = [r["id"] for r in db.driver().execute_query(
-        "MATCH (c:Campaign {active: true, flagged: true}) RETURN c.campaign_id AS id ORDER BY c.score DESC").records]
+    flagged = db.run("ui/campaigns", min_score=0.0, flagged_only=True, active_only=True)
+    campaigns = [r["campaign_id"] for r in sorted(flagged, key=lambda r: -r["score"])]
     if not campaigns:
         raise SystemExit("no flagged campaigns: load a world and run `linkwatch detect` first")
     with socket.socket() as probe:
@@ -66,6 +70,16 @@ def main() -> None:
     server = create_server(create_app(), host="127.0.0.1", port=port, threads=args.threads)
     threading.Thread(target=server.run, daemon=True).start()
     base = f"http://127.0.0.1:{port}"
+    load_before = os.getloadavg()
+
+    first = Client(base)
+    first.login()
+    cold = {}
+    for path in ["/campaigns"] + [f"/campaigns/{c}" for c in campaigns]:
+        started = time.perf_counter()
+        status, _ = first.get(path)
+        cold[path] = round((time.perf_counter() - started) * 1000, 1) if status == 200 else f"HTTP {status}"
+    print(json.dumps({"first_view_ms": cold}))
 
     timings: dict[str, list[float]] = {"dashboard": [], "campaign": []}
     errors = {"dashboard": 0, "campaign": 0}
@@ -91,13 +105,16 @@ def main() -> None:
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
+    server.task_dispatcher.shutdown(timeout=10)
     server.close()
+    load_after = os.getloadavg()
     for page, values in timings.items():
         values.sort()
         print(json.dumps({"page": page, "clients": args.clients, "requests": len(values), "errors": errors[page],
                           "p50_ms": round(statistics.median(values), 1),
                           "p95_ms": round(values[int(0.95 * (len(values) - 1))], 1),
-                          "max_ms": round(values[-1], 1), "campaigns": len(campaigns), "wall_s": round(wall, 1)}))
+                          "max_ms": round(values[-1], 1), "campaigns": len(campaigns), "wall_s": round(wall, 1),
+                          "loadavg_1m_before_after": [round(load_before[0], 2), round(load_after[0], 2)]}))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ def client(empty_db):
         " CREATE (:Account {account_id: 'b1', org: 'Acme'})"
     )
     db.run("detect/save_run", run_id="run-1", started_at="2026-06-06T00:00:00Z", engine="gds", accounts=7,
-           linkage_edges=10, flagged_campaigns=1, parameters="{}",
+           linkage_edges=10, evidence_since=None, flagged_campaigns=1, parameters="{}",
            campaigns=[_campaign("cmp-big", 91.5, 6, 2100, {"reasoning": 0.8, "coding": 0.2}),
                       _campaign("cmp-small", 12.0, 1, 10, {"chat": 1.0})])
     db.run("detect/add_members", rows=[{"campaign_id": "cmp-big", "account_id": f"c{i}"} for i in range(1, 7)]
@@ -109,6 +109,62 @@ def test_cases_record_status_assignee_notes_and_audit(client):
     assert bad.status_code == 400 and "unknown status" in bad.get_json()["error"]
     missing = analyst.post("/cases/campaign/cmp-none", json={"status": "triage"}, headers={"X-CSRFToken": token})
     assert missing.status_code == 400 and missing.get_json()["error"] == "no campaign 'cmp-none'"
+
+
+def _cached_client(name: str):
+    """A client of an app that looks for a newer detection run on every request (production: once a second)."""
+    cached = create_app({"TESTING": True, "RUN_CACHE_CHECK_S": 0}).test_client()
+    _login(cached, name)
+    return cached
+
+
+def test_campaign_pages_are_built_once_per_detection_run(client, empty_db):
+    db.run("detect/complete_run", run_id="run-1")  # detection's last step: the run may be cached
+    cached = _cached_client("ana")
+    first = cached.get("/api/campaigns/cmp-big").get_json()
+    assert first["campaign"]["evidence"][1] == "6 accounts, 2100 requests"
+    assert "6 accounts, 2100 requests" in cached.get("/campaigns/cmp-big").get_data(as_text=True)
+    assert cached.get("/api/campaigns").get_json()["campaigns"][0]["score"] == 91.5
+
+    # A change that is not a detection run stays unseen: the run's pages were built once.
+    empty_db.execute_query("MATCH (c:Campaign {campaign_id: 'cmp-big'}) "
+                           "SET c.evidence = ['edited outside a run'], c.score = 95.0")
+    assert cached.get("/api/campaigns/cmp-big").get_json() == first  # "cypher" included: replayed from the cache
+    page = cached.get("/campaigns/cmp-big").get_data(as_text=True)
+    assert "6 accounts, 2100 requests" in page and "edited outside a run" not in page
+    assert "Show the Cypher" in page and "cypher/ui/campaign_shared.cypher" in page
+    assert cached.get("/api/campaigns").get_json()["campaigns"][0]["score"] == 91.5
+    # ... while another process (with a cache of its own) that had not built the page yet reads the edit
+    _login(client, "vera")
+    assert client.get("/api/campaigns/cmp-big").get_json()["campaign"]["evidence"] == ["edited outside a run"]
+
+    # A case change shows on the next request.
+    token = csrf_token(cached, "/campaigns/cmp-big")
+    assert cached.post("/cases/campaign/cmp-big", data={"status": "triage", "assignee": "ana", "note": "looking",
+                                                        "csrf_token": token}).status_code == 302
+    data = cached.get("/api/campaigns/cmp-big").get_json()
+    assert (data["case"]["status"], data["case"]["assignee"]) == ("triage", "ana")
+    assert [n["text"] for n in data["notes"]] == ["looking"]
+    assert sorted(e["action"] for e in data["case_history"]) == ["case.note", "case.update"]
+    page = cached.get("/campaigns/cmp-big").get_data(as_text=True)
+    assert "case: triage · assigned to ana" in page and "<p>looking</p>" in page
+    row = cached.get("/api/campaigns").get_json()["campaigns"][0]
+    assert (row["case_status"], row["assignee"]) == ("triage", "ana")
+
+    # A new detection run replaces what the pages show.
+    db.run("detect/save_run", run_id="run-2", started_at="2026-06-07T00:00:00Z", engine="gds", accounts=7,
+           linkage_edges=12, evidence_since=None, flagged_campaigns=1, parameters="{}",
+           campaigns=[{**_campaign("cmp-big", 93.0, 6, 2400, {"reasoning": 1.0}), "event": "grown"}])
+    # not completed yet: the pages keep showing run-1 while run-2 is being written
+    assert cached.get("/api/campaigns/cmp-big").get_json()["campaign"]["score"] == 91.5
+    db.run("detect/complete_run", run_id="run-2")
+    data = cached.get("/api/campaigns/cmp-big").get_json()
+    assert data["campaign"]["evidence"][1] == "6 accounts, 2400 requests" and data["campaign"]["score"] == 93.0
+    assert [h["run"] for h in data["history"]] == ["run-1", "run-2"]
+    assert data["case"]["status"] == "triage"
+    row = cached.get("/api/campaigns").get_json()["campaigns"][0]
+    assert (row["score"], row["lineage"], row["case_status"]) == (93.0, "grown", "triage")
+    assert "6 accounts, 2400 requests" in cached.get("/campaigns/cmp-big").get_data(as_text=True)
 
 
 def test_seeded_investigation_ranks_linked_accounts_with_paths(client, empty_db):

@@ -83,6 +83,7 @@ def run(engine: str = "gds", settings: Settings | None = None) -> RunResult:
     account_scores = {r["account_id"]: (r["campaign_id"], r["score"]) for r in db.run(
         "detect/account_scores", run_id=run_id, template_share_by_campaign=template_shares,
         template_quorum=scoring.TEMPLATE_QUORUM, signature_min_share=settings.scoring.signature_min_share)}
+    db.run("detect/complete_run", run_id=run_id)
     seconds["persist"] = time.perf_counter() - clock
     return RunResult(run_id, engine, partition, scores, campaigns, lineage, account_scores, summary.edges,
                      {k: round(v, 2) for k, v in seconds.items()}, settings.scoring.flag_threshold)

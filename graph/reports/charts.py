@@ -86,7 +86,8 @@ def capability_mix(mixes: dict[str, dict[str, int]]) -> str:
     axes.set_xlim(0, 1)
     axes.xaxis.set_major_formatter(lambda value, _: f"{value:.0%}")
     axes.invert_yaxis()  # the top campaign first
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(named) + 1, fontsize="small")
+    if any(left):  # campaigns without capability data draw no bar, hence no legend
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(named) + 1, fontsize="small")
     return _png(figure)
 
 
