@@ -13,7 +13,7 @@ from graph import db
 from graph.detect import communities, linkage, pipeline, seeded
 from graph.detect.evaluate import ari, evaluate, nmi
 from graph.detect.lineage import birth_id, trace
-from graph.detect.params import LinkageParams
+from graph.detect.params import CommunityParams, LinkageParams
 
 
 def cypher(query: str, **params):
@@ -193,6 +193,42 @@ def test_lfr_benchmark_communities_are_recovered_by_both_engines(empty_db):
     assert nmi(labels(gds), labels(local)) >= 0.9
     assert set(map(frozenset, gds.groups("components"))) == set(map(frozenset, local.groups("components")))
     assert db.gds().graph.list() == []  # the projection was dropped
+
+
+def test_separate_lets_loosely_attached_pieces_go_and_keeps_tight_pieces_together():
+    a, b = [f"a{i}" for i in range(1, 5)], [f"b{i}" for i in range(1, 5)]
+    clique = lambda names: [(x, y, 1.0) for i, x in enumerate(names) for y in names[i + 1:]]  # noqa: E731
+    edges = clique(a) + clique(b) + [("a1", "b1", 0.1)]  # two groups joined by one weak link (a shared exit)
+    # the pieces a community detection found: group a cut in two halves, group b whole, x alone
+    parts = [["a1", "a2"], ["a3", "a4"], b]
+
+    groups = communities.separate(a + b + ["x"], edges, parts, max_conductance=0.15)
+
+    # b leaves (conductance 0.1 / 12.1); a's halves are bound by 4 links to each other (4.1 / 6.1): they stay
+    # one group; x has no link inside the group and is a group of its own
+    assert groups == [a, b, ["x"]]
+    assert communities.separate(a + b, edges, [a + b], max_conductance=0.15) == [a + b]
+
+
+@pytest.mark.parametrize("engine", communities.ENGINES)
+def test_refinement_recovers_cliques_that_modularity_merges(empty_db, engine):
+    # The textbook resolution limit (Fortunato & Barthélemy 2007): in a ring of 100 ten-cliques joined by
+    # single links, maximum modularity pairs neighbouring cliques, as it merged two campaigns renting the same
+    # proxy exits on the 100k-account medium world.
+    ring = nx.ring_of_cliques(100, 10)
+    name = lambda v: f"c{v:04d}"  # noqa: E731
+    cypher("UNWIND $ids AS id CREATE (:Account {account_id: id})", ids=[name(v) for v in ring])
+    cypher("UNWIND $edges AS e MATCH (a:Account {account_id: e[0]}), (b:Account {account_id: e[1]}) "
+           "CREATE (a)-[:LINKED {kind: 'test', weight: 1.0, strong: 0.0}]->(b)",
+           edges=[[name(u), name(v)] for u, v in ring.edges()])
+    cliques = {frozenset(name(v) for v in range(10 * i, 10 * i + 10)) for i in range(100)}
+
+    unrefined = communities.detect(engine, CommunityParams(refine_min_size=10**9)).groups()
+    refined = communities.detect(engine).groups()
+
+    assert len(unrefined) < 100 and any(len(g) == 20 for g in unrefined)
+    assert set(map(frozenset, refined)) == cliques
+    assert db.gds().graph.list() == []  # every group projection was dropped
 
 
 # ---- a small world: one campaign and its honest look-alikes -----------------------------------------------

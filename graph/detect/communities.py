@@ -5,13 +5,19 @@
 * ``local``: the same edges streamed into igraph; connected components over strong links, modularity
   Leiden over weights. For users without GDS, and as a cross-check.
 
-Both return a ``Partition``: account id -> strong component, and account id -> community.
+Both then refine the large communities on their own linkage (``refine``): modularity over 100k accounts
+merges groups that a few weak links join (its resolution limit grows with the graph), so each large
+community is split again by Leiden on its induced subgraph, and a piece leaves it only when the piece is
+loosely attached (``separate``). Both return a ``Partition``: account id -> strong component, and account
+id -> community.
 """
 from __future__ import annotations
 
 import random
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
+from typing import Callable, Iterable
 
 import igraph as ig
 
@@ -50,6 +56,94 @@ def detect(engine: str = "gds", params: CommunityParams | None = None) -> Partit
     raise LinkwatchError(f"unknown detection engine {engine!r}; choose one of {', '.join(ENGINES)}")
 
 
+# ---- refinement (both engines) -----------------------------------------------------------------------------
+
+Edge = tuple[str, str, float]  # account, account, summed linkage weight
+
+
+def separate(members: Iterable[str], edges: Iterable[Edge], parts: list[list[str]],
+             max_conductance: float) -> list[list[str]]:
+    """Split a group along the pieces a community detection found inside it, keeping only loose boundaries.
+
+    A piece becomes a group of its own when its conductance inside the group — the weight of its links to
+    the rest over the smaller of the two volumes (sums of linkage weight) — is below ``max_conductance``:
+    a household hanging on one shared proxy exit, or a second campaign joined only by exits both operators
+    rent. The other pieces stay together, one group per connected component of what remains, so pieces of one
+    operator's card and device pools are not torn apart. Groups come back sorted, largest first.
+    """
+    part_of = {account: i for i, part in enumerate(parts) for account in part}
+    members = sorted(members)
+    for account in members:  # accounts without links inside the group are pieces of their own
+        part_of.setdefault(account, len(parts) + len(part_of))
+    volume, cut = defaultdict(float), defaultdict(float)
+    edges = list(edges)
+    for a, b, weight in edges:
+        volume[part_of[a]] += weight
+        volume[part_of[b]] += weight
+        if part_of[a] != part_of[b]:
+            cut[part_of[a]] += weight
+            cut[part_of[b]] += weight
+    total = sum(volume.values())
+
+    def conductance(part: int) -> float:
+        smaller = min(volume[part], total - volume[part])
+        return cut[part] / smaller if smaller > 0 else 1.0
+
+    loose = {p for p in set(part_of.values()) if conductance(p) < max_conductance}
+    groups: dict[object, list[str]] = defaultdict(list)
+    rest = _Components([a for a in members if part_of[a] not in loose])
+    for a, b, _ in edges:
+        if part_of[a] not in loose and part_of[b] not in loose:
+            rest.join(a, b)
+    for account in members:
+        piece = part_of[account]
+        groups[("loose", piece) if piece in loose else ("rest", rest.find(account))].append(account)
+    return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
+
+
+class _Components:
+    """Union-find over account ids: the connected components of what stays after loose pieces leave."""
+
+    def __init__(self, accounts: list[str]):
+        self.parent = {a: a for a in accounts}
+
+    def find(self, a: str) -> str:
+        while self.parent[a] != a:
+            self.parent[a] = self.parent[self.parent[a]]
+            a = self.parent[a]
+        return a
+
+    def join(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def refine(groups: list[list[str]], split: Callable[[list[list[str]]], list[list[list[str]]]],
+           params: CommunityParams) -> list[list[str]]:
+    """Split the groups of at least ``refine_min_size`` accounts again, at most ``refine_depth`` times.
+
+    ``split`` takes the groups of one round and returns each group's pieces (a community detection inside
+    the group, then ``separate``); a group that comes back whole is final.
+    """
+    done, todo = [], [sorted(g) for g in groups]
+    for _ in range(params.refine_depth):
+        candidates = [g for g in todo if len(g) >= params.refine_min_size]
+        done += [g for g in todo if len(g) < params.refine_min_size]
+        todo = []
+        for group, pieces in zip(candidates, split(candidates) if candidates else []):
+            if len(pieces) == 1:
+                done.append(group)
+            else:
+                todo += pieces
+    return done + todo
+
+
+def _labelled(groups: list[list[str]]) -> dict[str, int]:
+    """Account id -> group label, labels numbered by each group's smallest account id (stable output)."""
+    return {account: label for label, group in enumerate(sorted(sorted(g) for g in groups)) for account in group}
+
+
 # ---- GDS engine -------------------------------------------------------------------------------------------
 
 LINKAGE_PROJECTION = {
@@ -86,24 +180,61 @@ def node_accounts(node_ids) -> dict[int, str]:
     return {r["node_id"]: r["account_id"] for r in rows}
 
 
+def _leiden_config(params: CommunityParams) -> dict:
+    return dict(relationship_weight_property="weight", random_seed=params.seed, concurrency=1,
+                gamma=params.resolution, max_levels=params.max_levels)
+
+
 def _detect_gds(params: CommunityParams) -> Partition:
     gds = db.gds()
     graph = project_linkage(gds)
     try:
-        leiden_config = dict(relationship_weight_property="weight", random_seed=params.seed, concurrency=1,
-                             gamma=params.resolution, max_levels=params.max_levels)
-        _check_memory(gds.leiden.estimate(graph, **leiden_config).bytes_max, "Leiden")
+        _check_memory(gds.leiden.estimate(graph, **_leiden_config(params)).bytes_max, "Leiden")
         components = gds.wcc.stream(graph, relationship_weight_property="strong", threshold=0.5,
                                     concurrency=1, log_progress=False)
-        communities = gds.leiden.stream(graph, log_progress=False, **leiden_config)
+        communities = gds.leiden.stream(graph, log_progress=False, **_leiden_config(params))
     finally:
         graph.drop(fail_if_missing=False)
     accounts = node_accounts(components["nodeId"])
+    found: dict[int, list[str]] = defaultdict(list)
+    for node, community in zip(communities["nodeId"], communities["communityId"]):
+        found[int(community)].append(accounts[node])
     return Partition(
         components={accounts[n]: int(c) for n, c in zip(components["nodeId"], components["componentId"])},
-        communities={accounts[n]: int(c) for n, c in zip(communities["nodeId"], communities["communityId"])},
+        communities=_labelled(refine(list(found.values()), lambda groups: _split_gds(gds, groups, params), params)),
         engine="gds",
     )
+
+
+def _split_gds(gds, groups: list[list[str]], params: CommunityParams) -> list[list[list[str]]]:
+    """GDS Leiden inside each group, all groups in one projection, then ``separate``.
+
+    Each group's weights are divided by its total and Leiden runs with gamma = number of groups: the
+    modularity of this union is then the mean of the groups' own modularities, so one run optimises every
+    group as if it were alone (the groups share no links, and merging unlinked pieces never gains).
+    """
+    group_of = {account: i for i, group in enumerate(groups) for account in group}
+    edges: dict[int, list[Edge]] = defaultdict(list)
+    for e in db.run("detect/group_edges", group_of=group_of):
+        edges[e["group"]].append((e["source"], e["target"], e["weight"]))
+    total_of = {str(i): sum(w for _, _, w in links) for i, links in edges.items()}
+    parts: dict[int, list[str]] = defaultdict(list)
+    if edges:
+        name = f"linkwatch-groups-{uuid.uuid4().hex[:12]}"
+        db.run("detect/project_groups", name=name, group_of=group_of, total_of=total_of)
+        graph = gds.graph.get(name)
+        try:
+            pieces = gds.leiden.stream(graph, log_progress=False,
+                                       **(_leiden_config(params) | {"gamma": params.resolution * len(edges)}))
+        finally:
+            graph.drop(fail_if_missing=False)
+        accounts = node_accounts(pieces["nodeId"])
+        for node, piece in zip(pieces["nodeId"], pieces["communityId"]):
+            parts[int(piece)].append(accounts[node])
+    pieces_of: dict[int, list[list[str]]] = defaultdict(list)
+    for members in parts.values():
+        pieces_of[group_of[members[0]]].append(members)
+    return [separate(group, edges[i], pieces_of[i], params.refine_max_conductance) for i, group in enumerate(groups)]
 
 
 # ---- in-process engine ------------------------------------------------------------------------------------
@@ -121,11 +252,9 @@ def linkage_graph() -> ig.Graph:
     return graph
 
 
-def _labels(graph: ig.Graph, clustering) -> dict[str, int]:
-    """Vertex name -> group label, labels numbered by each group's smallest account id (stable output)."""
+def _names(graph: ig.Graph, clustering) -> list[list[str]]:
     names = graph.vs["name"]
-    groups = sorted(sorted(names[v] for v in members) for members in clustering)
-    return {account: label for label, group in enumerate(groups) for account in group}
+    return [[names[v] for v in members] for members in clustering]
 
 
 def leiden(graph: ig.Graph, params: CommunityParams) -> ig.VertexClustering:
@@ -139,8 +268,21 @@ def leiden(graph: ig.Graph, params: CommunityParams) -> ig.VertexClustering:
         ig.set_random_number_generator(random)
 
 
+def _split_local(graph: ig.Graph, index: dict[str, int], members: list[str],
+                 params: CommunityParams) -> list[list[str]]:
+    """Leiden (igraph) on the linkage inside one group, then ``separate``."""
+    inside = graph.subgraph([index[a] for a in members])
+    names = inside.vs["name"]
+    edges = [(names[e.source], names[e.target], e["weight"]) for e in inside.es]
+    return separate(members, edges, _names(inside, leiden(inside, params)), params.refine_max_conductance)
+
+
 def _detect_local(params: CommunityParams) -> Partition:
     graph = linkage_graph()
     strong = graph.subgraph_edges(graph.es.select(strong_gt=0.5), delete_vertices=False)
-    return Partition(components=_labels(graph, strong.connected_components()),
-                     communities=_labels(graph, leiden(graph, params)), engine="local")
+    index = {account: v for v, account in enumerate(graph.vs["name"])}
+    found = _names(graph, leiden(graph, params))
+    return Partition(components=_labelled(_names(graph, strong.connected_components())),
+                     communities=_labelled(refine(
+                         found, lambda groups: [_split_local(graph, index, g, params) for g in groups], params)),
+                     engine="local")

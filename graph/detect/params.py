@@ -55,6 +55,15 @@ class CommunityParams:
     max_levels: int = 10
     # A cluster must have at least this many accounts to be scored as a possible campaign.
     min_cluster_size: int = 3
+    # Refinement (communities.refine): communities of at least this many accounts are split again on their own
+    # linkage, because modularity over the whole graph merges groups joined by a few weak links (its resolution
+    # limit grows with the graph); a piece leaves its community only when its conductance there (linkage
+    # weight to the rest over the smaller of the two volumes) is below refine_max_conductance. Measured on the
+    # medium world: campaigns glued together by shared proxy exits part at 0.02-0.08, pieces of one campaign's
+    # card and device pools hold together at 0.24 and more. Rounds of refinement: at most refine_depth.
+    refine_min_size: int = 20
+    refine_max_conductance: float = 0.15
+    refine_depth: int = 3
 
 
 @dataclass(frozen=True)
