@@ -256,6 +256,21 @@ def _campaign(cfg: SimulationConfig, rng: np.random.Generator, plan: AddressPlan
     keys = {kind: _pooled(rng, size, per, is_front, knobs.card_reuse if kind == "card" else 0.0)
             for kind, per in (("card", knobs.accounts_per_card), ("device", knobs.accounts_per_device),
                               ("phone", knobs.accounts_per_phone))}
+    if life is not None and life.late_accounts:
+        # The accounts a growing campaign adds join the running operation: each clones the setup of a random
+        # earlier account of the same role (reseller front or operator account; any earlier account when the
+        # role had none) - its card, device, phone and egress - as a fleet manager copies a working profile.
+        # Drawn from the pools alone, a burst of new accounts can land on cards no earlier account uses and
+        # look like a campaign of its own.
+        grown = np.arange(size - life.late_accounts, size)
+        earlier = np.arange(grown[0])
+        donors = np.empty(len(grown), np.int64)
+        for role in (True, False):
+            joining = is_front[grown] == role
+            same_role = earlier[is_front[earlier] == role]
+            donors[joining] = rng.choice(same_role if len(same_role) else earlier, size=int(joining.sum()))
+        for values in (*keys.values(), block.pool_primary, block.pool_anon, block.p_anon):
+            values[grown] = values[donors]
     mailbox = pa.array(np.where(~is_front & (rng.random(size) < knobs.shared_billing_email),
                                 f"billing@{domain}", None), pa.string())
     emit_identifier_links(linkage, rng, cfg, block, np.arange(size), keys["card"], np.ones(size, bool),

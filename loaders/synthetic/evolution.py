@@ -106,8 +106,9 @@ class Evolution:
         primary, until = np.arange(n), np.full(n, self.end, np.int64)
         campaigns[self.fleet_index].campaign_id = campaigns[self.split].campaign_id
 
-        # split: the last MOVED_SHARE of the campaign continues as the fleet block's rows
-        leaving = np.flatnonzero(rows.campaign == self.split)[-self.moved:]
+        # split: a random MOVED_SHARE of the campaign (reseller fronts and operator accounts alike: a role
+        # boundary is no split) continues as the fleet block's rows
+        leaving = np.sort(rng.choice(np.flatnonzero(rows.campaign == self.split), self.moved, replace=False))
         fleet = np.flatnonzero(rows.campaign == self.fleet_index)
         primary[fleet], until[leaving] = leaving, self.t1
         rows.tz[fleet], rows.persona[fleet] = rows.tz[leaving], rows.persona[leaving]
@@ -183,12 +184,14 @@ class Evolution:
             return {"accounts_before": size(index, self.t1), "accounts_after": size(index)}
 
         members = np.flatnonzero(people & (rows.campaign == self.split))
+        moved = np.unique(primary[rows.campaign == self.fleet_index])  # the accounts whose rows continue in the fleet
+        kept = np.setdiff1d(members, moved)
         larger, smaller = self.merge
         events = [{"campaign": name[self.grow], "event": "grown", **counts(self.grow)},
                   {"campaign": name[self.split], "event": "split", **counts(self.split),
-                   "halves": [{"event": "shrunk", "infrastructure": "kept", "accounts": ids(members[:-self.moved])},
+                   "halves": [{"event": "shrunk", "infrastructure": "kept", "accounts": ids(kept)},
                               {"event": "split", "infrastructure": "new", "related": name[self.split],
-                               "accounts": ids(members[-self.moved:])}]},
+                               "accounts": ids(moved)}]},
                   {"campaigns": [name[larger], name[smaller]], "event": "merged", "continues": name[larger],
                    "ended": name[smaller], "accounts_before": {name[larger]: size(larger, self.t1),
                                                                name[smaller]: size(smaller, self.t1)},
