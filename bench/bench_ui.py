@@ -1,7 +1,7 @@
 """UI latency under load: dashboard and campaign-detail p95 with N concurrent clients on loopback.
 
 Runs against the configured Neo4j (a world already loaded and detected, e.g. `medium`), starts the app with
-waitress in this process on a free loopback port, logs N clients in, and has each fetch the dashboard and a
+`linkwatch serve` (waitress) in a process of its own on a free loopback port (`--in-process`: in this one), logs N clients in, and has each fetch the dashboard and a
 campaign page in turn for a fixed number of rounds. Before that, one client opens the dashboard and every
 flagged campaign once: the first view after a detection run builds the per-run cache (app/runcache.py), and
 those cold timings are printed apart. Prints one JSON line per page: count, errors, p50/p95/max ms, and the
@@ -18,6 +18,8 @@ import os
 import re
 import socket
 import statistics
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -52,11 +54,25 @@ class Client:
         self.opener.open(self.base + "/login", data=data, timeout=60).read()
 
 
+def _wait_until_up(base: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the app did not answer on {base} within {seconds:.0f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--threads", type=int, default=16, help="waitress worker threads")
+    parser.add_argument("--in-process", action="store_true",
+                        help="serve from the benchmark's own process (the clients then compete with the app for "
+                             "the GIL); default: `linkwatch serve` in a process of its own, as in production")
     args = parser.parse_args()
 
     auth.save_user(USER, "viewer", PASSWORD)
@@ -67,9 +83,15 @@ def main() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = create_server(create_app(), host="127.0.0.1", port=port, threads=args.threads)
-    threading.Thread(target=server.run, daemon=True).start()
     base = f"http://127.0.0.1:{port}"
+    if args.in_process:
+        server = create_server(create_app(), host="127.0.0.1", port=port, threads=args.threads)
+        threading.Thread(target=server.run, daemon=True).start()
+    else:
+        server = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))",
+             "serve", "--host", "127.0.0.1", "--port", str(port), "--threads", str(args.threads)])
+        _wait_until_up(base)
     load_before = os.getloadavg()
 
     first = Client(base)
@@ -105,8 +127,12 @@ def main() -> None:
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
-    server.task_dispatcher.shutdown(timeout=10)
-    server.close()
+    if args.in_process:
+        server.task_dispatcher.shutdown(timeout=10)
+        server.close()
+    else:
+        server.terminate()
+        server.wait(timeout=30)
     load_after = os.getloadavg()
     for page, values in timings.items():
         values.sort()
