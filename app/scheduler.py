@@ -164,6 +164,8 @@ def _scheduler(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if args.engine not in ("gds", "local"):
+        raise LinkwatchError(f"LINKWATCH_SCHEDULE_ENGINE must be gds or local, got {args.engine!r}")
     source = [Path(p) for p in args.source] if args.source else [
         Path(p) for p in setting("LINKWATCH_SCHEDULE_SOURCE").split(",") if p.strip()]
     lock = managed_paths().home / "scheduler.lock"

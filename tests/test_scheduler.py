@@ -53,6 +53,12 @@ def test_cli_reports_a_bad_schedule_without_a_traceback(capsys):
     assert "bad schedule 'every day'" in err and "Traceback" not in err
 
 
+def test_cli_refuses_an_unknown_configured_engine(monkeypatch, capsys):
+    monkeypatch.setenv("LINKWATCH_SCHEDULE_ENGINE", "spark")
+    assert main(["scheduler", "--once"]) == 2
+    assert "LINKWATCH_SCHEDULE_ENGINE must be gds or local, got 'spark'" in capsys.readouterr().err
+
+
 def test_only_one_scheduler_runs_at_a_time(tmp_path):
     lock = tmp_path / "scheduler.lock"
     with single_instance(lock):
