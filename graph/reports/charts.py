@@ -7,7 +7,7 @@ software banner), so the HTML that embeds them holds no address at all.
 from __future__ import annotations
 
 import base64
-from datetime import date
+from datetime import date, timedelta
 from io import BytesIO
 
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
@@ -46,6 +46,10 @@ def growth(history: dict[str, list[dict]]) -> str:
                   marker="o", label=campaign_id)
     axes.set_ylabel("accounts")
     axes.set_ylim(bottom=0)
+    times = {p["started_at"] for points in history.values() for p in points}
+    if len(times) == 1:  # one run: a day either side, not matplotlib's default span of years
+        only = parse_time(times.pop())
+        axes.set_xlim(only - timedelta(days=1), only + timedelta(days=1))
     _time_axis(axes)
     axes.legend(loc="upper left", fontsize="small")
     return _png(figure)
