@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from app import graphview
 from app.auth import require_role
-from app.investigate import note, respond, shown
+from app.investigate import json_view, note, respond, shown
 from graph import audit, cases
 from graph.errors import LinkwatchError
 
@@ -22,10 +22,6 @@ MEMBER_PAGE_SIZE = 100
 NETWORK_MEMBERS = 150  # members drawn in the network view (highest scores); the table lists all of them
 NETWORK_SHARED = 60
 SORT_KEYS = {"score", "size", "requests", "first_activity", "last_activity", "campaign_id"}
-
-
-def _json_view() -> bool:
-    return request.path.startswith("/api/")
 
 
 def _int(name: str, default: int, low: int = 0) -> int:
@@ -97,7 +93,7 @@ def dashboard():
     rows = present + [r for r in rows if r[sort] is None]  # missing values last, whatever the order
     page = _int("page", 1, low=1)
     shown_rows = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    return respond("campaigns.html", _json_view(), campaigns=shown_rows, total=len(rows), page=page,
+    return respond("campaigns.html", json_view(), campaigns=shown_rows, total=len(rows), page=page,
                    pages=max(1, -(-len(rows) // PAGE_SIZE)), sort=sort, order="desc" if descending else "asc",
                    filters={**filters, "capability": capability, "status": status, "lineage": lineage},
                    statuses=cases.STATUSES)
@@ -158,7 +154,7 @@ def campaign(campaign_id: str):
                "more": len(members) > MEMBER_PAGE_SIZE}
     case = cases.get("campaign", campaign_id)
     live = {"case": case["case"], "notes": case["notes"], "case_history": case["history"], "statuses": cases.STATUSES}
-    if _json_view():
+    if json_view():
         return respond("campaign.html", True, **per_run, **live)
     # the page's run-dependent middle (evidence, charts, network, members) is rendered once per run and page
     run_part = _per_run(("campaign.html", campaign_id, page),
@@ -217,8 +213,8 @@ def seeded():
     """Known-bad accounts in, the accounts most linked to them out, each with its evidence path."""
     from graph.detect import seeded as seeded_search
 
-    json_view = _json_view()
-    body = (request.get_json(silent=True) or {}) if json_view else request.form
+    as_json = json_view()
+    body = (request.get_json(silent=True) or {}) if as_json else request.form
     raw = body.get("seeds", "")
     seeds = [str(s) for s in raw] if isinstance(raw, list) else _seeds_from(raw)
     top = max(1, min(500, int(body.get("top", 50) or 50)))
@@ -240,8 +236,8 @@ def seeded():
                 if leads:
                     note("detect/evidence_paths", targets=[lead["account"] for lead in leads], seeds=seeds)
         audit.record("investigate.seeded", current_user.name, seeds=len(seeds), top=top, error=error)
-    if json_view and error:
+    if as_json and error:
         return jsonify(error=error), 400
-    if json_view:
+    if as_json:
         return respond("investigate.html", True, seeds=seeds, top=top, leads=leads)
     return respond("investigate.html", False, seeds="\n".join(seeds), top=top, leads=leads, error=error)

@@ -60,7 +60,8 @@ def _page() -> int:
         return 1
 
 
-def _json_view() -> bool:
+def json_view() -> bool:
+    """Whether this request asked for the JSON twin of a page (the same view under /api/)."""
     return request.path.startswith("/api/")
 
 
@@ -73,7 +74,7 @@ def account(account_id: str):
         abort(404)
     data = rows[0]["account"]
     return respond(
-        "account.html", _json_view(),
+        "account.html", json_view(),
         account=data,
         identifiers=shown("ui/account_identifiers", account=account_id, limit=500),
         linked=shown("ui/account_linked", account=account_id, limit=200),
@@ -97,7 +98,7 @@ def identifier(kind: str, value: str):
     elif query_name == "ui/identifier_accounts":
         params["label"] = label
     accounts = shown(query_name, **params)
-    return respond("identifier.html", _json_view(), kind=kind, value=value, node=nodes[0]["node"],
+    return respond("identifier.html", json_view(), kind=kind, value=value, node=nodes[0]["node"],
                    accounts=accounts[:PAGE_SIZE], page=page, more=len(accounts) > PAGE_SIZE)
 
 
@@ -135,9 +136,9 @@ def search():
             except ValueError:
                 pass
         results = shown("ui/search", q=q, q_lower=q.lower(), ips=ips, limit=200)
-        if len(results) == 1 and not _json_view():
+        if len(results) == 1 and not json_view():
             return _redirect_to(results[0])
-    return respond("search.html", _json_view(), q=q, results=results)
+    return respond("search.html", json_view(), q=q, results=results)
 
 
 def _redirect_to(result: dict):

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, request, send_from
 from flask_login import current_user
 
 from app.auth import require_role
-from app.investigate import respond, shown
+from app.investigate import json_view, respond, shown
 from graph import audit
 from graph.errors import LinkwatchError
 
@@ -20,10 +20,6 @@ FILES = {"report.html": "the report", "report.json": "JSON", "campaigns.csv": "C
          "indicators.stix.json": "STIX 2.1 bundle"}
 # The report HTML is ours and self-contained: it needs nothing but inline styles and data: images.
 REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
-
-
-def _json_view() -> bool:
-    return request.path.startswith("/api/")
 
 
 def _present(report: dict) -> dict:
@@ -39,7 +35,7 @@ def _present(report: dict) -> dict:
 @require_role("viewer")
 def listing():
     reports = [_present(row["report"]) for row in shown("reports/list", limit=LIST_LIMIT)]
-    return respond("reports.html", _json_view(), reports=reports)
+    return respond("reports.html", json_view(), reports=reports)
 
 
 @bp.route("/reports", methods=["POST"])
@@ -52,12 +48,12 @@ def generate():
     try:
         result = reports.generate(trigger="web")
     except LinkwatchError as exc:
-        if _json_view():
+        if json_view():
             return jsonify(error=str(exc)), 400
         flash(str(exc))
         return redirect(url_for(".listing"))
     audit.record("report.generate", current_user.name, subject=result.report_id)
-    if _json_view():
+    if json_view():
         return jsonify(report_id=result.report_id, summary=result.summary, files=sorted(result.files)), 201
     return redirect(url_for(".report", report_id=result.report_id))
 
@@ -69,7 +65,7 @@ def report(report_id: str):
     rows = shown("reports/get", report_id=report_id)
     if not rows:
         abort(404)
-    return respond("report_view.html", _json_view(), report=_present(rows[0]["report"]), file_labels=FILES)
+    return respond("report_view.html", json_view(), report=_present(rows[0]["report"]), file_labels=FILES)
 
 
 @bp.route("/reports/<report_id>/files/<name>")
