@@ -6,11 +6,12 @@ import json
 import math
 
 import networkx as nx
+import numpy as np
 import pytest
 
 from app.cli import main
 from graph import db
-from graph.detect import communities, linkage, pipeline, seeded
+from graph.detect import communities, families, linkage, pipeline, seeded
 from graph.detect.evaluate import ari, evaluate, nmi
 from graph.detect.lineage import birth_id, trace
 from graph.detect.params import CommunityParams, LinkageParams
@@ -117,16 +118,65 @@ def test_large_groups_are_sparsified_with_the_same_strength_per_member(empty_db)
     assert set(degree.values()) == {14}  # each member's strength: 14 × 3/14 = 3.0, the kind weight
 
 
-def test_templates_link_only_when_they_are_a_real_share_of_traffic(empty_db):
-    _accounts(3, "t")
+def test_templates_link_by_their_share_of_traffic(empty_db):
+    _accounts(4, "t")
     cypher("CREATE (:PromptTemplate {template_id: 'tpl'})")
-    cypher("UNWIND [['t1', 50], ['t2', 40], ['t3', 5]] AS row MATCH (a:Account {account_id: row[0]}), "
+    cypher("UNWIND [['t1', 50], ['t2', 40], ['t3', 6], ['t4', 4]] AS row MATCH (a:Account {account_id: row[0]}), "
            "(t:PromptTemplate {template_id: 'tpl'}) CREATE (a)-[:SENT {n: row[1]}]->(t)")
 
     linkage.build()
 
-    # t3 sent it 5 times out of 100 requests: below the 15 % share, so only t1–t2 are linked
-    assert _links() == {("t1", "t2", "template"): (0.75, 0.0)}
+    # t4 sent it 4 times out of 100 requests: under the 5 % floor, not a member. Three members: 0.75 / 2 per
+    # pair, in full where both put ≥ 15 % of their traffic on it, scaled by 6 % / 15 % where t3 is one end
+    links = {pair: round(weight, 9) for pair, (weight, _) in _links().items()}
+    assert links == {("t1", "t2", "template"): 0.375, ("t1", "t3", "template"): 0.15, ("t2", "t3", "template"): 0.15}
+
+
+def test_paraphrased_fingerprints_form_one_family_by_simhash_distance():
+    base = 0x0123456789ABCDEF
+    near = [base ^ (1 << 3), base ^ (1 << 3) ^ (1 << 40) ^ (1 << 63), base ^ 0b111111 << 20]  # 1, 3, 6 bits
+    chain = base ^ 0b111111 << 20 ^ 0b111111 << 50  # 6 bits from the last, 12 from the base: same family
+    far = base ^ 0b1111111 << 8  # 7 bits from the base and more from every other variant
+    ids = [f"sh_{v:016x}" for v in [base, *near, chain, far]] + ["t_text_template", "sh_not-a-simhash"]
+    family = families.families(ids, 6)
+    assert family == {**{i: min(ids[:5]) for i in ids[:5]}, ids[5]: ids[5], "t_text_template": "t_text_template",
+                      "sh_not-a-simhash": "sh_not-a-simhash"}
+    assert families.families(ids, 0) == {i: i for i in ids}  # 0 bits: no families
+    assert families.simhash("0123456789abcdef") == families.simhash("sh_0123456789ABCDEF") == base
+
+
+def test_random_fingerprints_have_no_near_pairs_and_blocks_find_every_close_pair():
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, 2**63, 5000, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    # 5,000 random 64-bit values: the chance of any pair within 6 bits is about 1e-4
+    assert len(families.near_pairs(values, 6)[0]) == 0
+    # plant 300 variants of value 0 with 1-6 flipped bits each: every planted pair within 6 bits is found
+    masks = [sum(1 << int(b) for b in rng.choice(64, size=int(k), replace=False)) for k in rng.integers(1, 7, 300)]
+    planted = np.array([int(values[0]) ^ m for m in masks], dtype=np.uint64)
+    everything = np.concatenate([values, planted])
+    left, right = families.near_pairs(everything, 6)
+    found = set(zip(left.tolist(), right.tolist()))
+    expected = {(i, j) for i in [0, *range(5000, 5300)] for j in range(5000, 5300)
+                if i < j and bin(int(everything[i]) ^ int(everything[j])).count("1") <= 6}
+    assert found == expected and len(expected) > 300
+
+
+def test_paraphrases_link_as_one_template_family(empty_db):
+    _accounts(3, "p")
+    variants = [f"sh_{0x0123456789ABCDEF ^ (1 << bit):016x}" for bit in range(10)]
+    cypher("UNWIND $ids AS id CREATE (:PromptTemplate {template_id: id})", ids=variants)
+    # p1 and p2 send every variant 2 times (2 % of their requests each, 20 % together); p3 one variant 4 times
+    cypher("UNWIND ['p1', 'p2'] AS account UNWIND $ids AS id MATCH (a:Account {account_id: account}), "
+           "(t:PromptTemplate {template_id: id}) CREATE (a)-[:SENT {n: 2}]->(t)", ids=variants)
+    cypher("MATCH (a:Account {account_id: 'p3'}), (t:PromptTemplate {template_id: $id}) CREATE (a)-[:SENT {n: 4}]->(t)",
+           id=variants[4])
+
+    linkage.build(LinkageParams(template_family_bits=0))
+    assert _links() == {}  # per fingerprint: 2 % of traffic each, under the 5 % floor
+
+    linkage.build()
+    assert _links() == {("p1", "p2", "template"): (0.75, 0.0)}  # p3's 4 % of the family stays under 5 %
+    assert {r["f"] for r in cypher("MATCH (t:PromptTemplate) RETURN t.family AS f")} == {min(variants)}
 
 
 def test_gds_projection_adds_up_parallel_links(empty_db):

@@ -5,13 +5,14 @@
 //   at least $signature_min_share), match = the member's share of requests on those templates over half the
 //   campaign's share, capped at 1 (an honest household writes its own prompts: match 0);
 // * otherwise match = 0.5 + 0.5 × cohesion, the share of the member's linkage weight inside the campaign.
-// Shared templates: sent by at least $template_quorum of the members (and at least 2), as in scoring.
+// Shared templates: families (paraphrases together) sent by at least $template_quorum of the members (and at
+// least 2), as in scoring.
 MATCH (:DetectionRun {run_id: $run_id})-[:FOUND]->(campaign:Campaign)
 CALL (campaign) {
-  OPTIONAL MATCH (campaign)-[:INCLUDES]->(:Account)-[:SENT]->(t:PromptTemplate)
-  WITH t, count(*) AS users
+  OPTIONAL MATCH (campaign)-[:INCLUDES]->(member:Account)-[:SENT]->(t:PromptTemplate)
+  WITH coalesce(t.family, t.template_id) AS family, count(DISTINCT member) AS users
   WHERE users >= 2 AND users >= $template_quorum * campaign.size
-  RETURN collect(t) AS shared
+  RETURN collect(family) AS shared
 }
 MATCH (campaign)-[membership:INCLUDES]->(a:Account)
 CALL (a, campaign) {
@@ -21,7 +22,7 @@ CALL (a, campaign) {
 }
 CALL (a, shared) {
   OPTIONAL MATCH (a)-[s:SENT]->(t:PromptTemplate)
-  WHERE t IN shared
+  WHERE coalesce(t.family, t.template_id) IN shared
   RETURN coalesce(sum(s.n), 0) AS on_shared
 }
 WITH a, campaign, membership, CASE WHEN total > 0 THEN inside / total ELSE 0.0 END AS cohesion,

@@ -15,7 +15,9 @@ CALL (c) {
          [o IN collect(a.org) WHERE o <> ''] AS orgs,
          [e IN collect(a.email) | split(e, '@')[-1]] AS email_domains,
          collect(a.hour_profile) AS hour_profiles,
-         collect({names: a.capabilities, counts: a.capability_counts}) AS capability_mixes
+         collect({names: a.capabilities, counts: a.capability_counts}) AS capability_mixes,
+         collect({requests: coalesce(a.requests, 0), ips: coalesce(a.distinct_ips, 0),
+                  days: coalesce(a.active_days, 0)}) AS ip_rotation
 }
 CALL (c) {
   // payment methods among the members, and how many members use each
@@ -40,12 +42,15 @@ CALL (c) {
   RETURN collect({proxy_type: proxy_type, n: n}) AS network_usage
 }
 CALL (c) {
-  // the members' template traffic, and how many members use each template
+  // the members' traffic per template family (paraphrases together), how many members use each family and
+  // how many variants of it they send
   UNWIND c.members AS account_id
-  MATCH (:Account {account_id: account_id})-[s:SENT]->(t:PromptTemplate)
-  WITH t, sum(coalesce(s.n, 0)) AS n, count(*) AS users
-  RETURN collect({n: n, users: users}) AS template_usage
+  MATCH (a:Account {account_id: account_id})-[s:SENT]->(t:PromptTemplate)
+  WITH coalesce(t.family, t.template_id) AS family, sum(coalesce(s.n, 0)) AS n, count(DISTINCT a) AS users,
+       count(DISTINCT t) AS variants
+  RETURN collect({n: n, users: users, variants: variants}) AS template_usage
 }
 RETURN c.cluster AS cluster, accounts, requests, input_tokens, output_tokens, first_request, last_request,
        requests_per_account, created, orgs, email_domains, hour_profiles, capability_mixes,
-       payment_methods, accounts_on_shared_cards, largest_card_users, ip_usage, network_usage, template_usage
+       payment_methods, accounts_on_shared_cards, largest_card_users, ip_usage, network_usage, template_usage,
+       ip_rotation

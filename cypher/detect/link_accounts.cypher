@@ -12,11 +12,14 @@
 //   spans, exp(-gap_hours / $ip_decay_hours): the same hour counts fully, months apart almost nothing;
 // * traffic share: for IPs it is also scaled by the smaller of the two accounts' shares of traffic through
 //   the address over $ip_full_share (capped at 1): a household's home IP carries all of its traffic, a
-//   rotating proxy client's exit through that same home a sliver of its own.
+//   rotating proxy client's exit through that same home a sliver of its own. Template families the same way
+//   over $template_full_share (families under $template_min_share of an account's traffic do not count).
+// * templates: paraphrased variants count as one template (PromptTemplate.family, set just before);
 // * window: when $since is set, only uses last seen at or after it count (uses without a last_seen count:
 //   their time is unknown); relations count when they happened at or after it.
 // Parameters: $since (ISO datetime or null), $kind_weight and $max_members (maps keyed by kind, with a `default`), $strong_kinds,
-// $shared_exit_types, $clique_max, $ip_decay_hours, $ip_full_share, $template_min_share, $template_min_requests.
+// $shared_exit_types, $clique_max, $ip_decay_hours, $ip_full_share, $template_min_share, $template_full_share,
+// $template_min_requests.
 CALL () {
   // identifiers from `links` (HAS_IDENTIFIER) and the IPs seen in requests (USED_IP)
   MATCH (a:Account)-[r:HAS_IDENTIFIER|USED_IP]->(i:PaymentMethod|IP|Device|Email|Phone|ApiKey|Identifier)
@@ -42,13 +45,14 @@ UNION ALL
   // consumer VPNs are shared by many honest users: their own, weaker kind
   RETURN CASE p.proxy_type WHEN 'vpn' THEN 'vpn_network' ELSE 'proxy_network' END AS kind, members
 UNION ALL
-  // prompt templates that make up a real share of an account's traffic
+  // prompt template families (paraphrased variants together) that make up a real share of an account's traffic
   MATCH (a:Account)-[s:SENT]->(t:PromptTemplate)
-  WITH t, a, coalesce(s.n, 1) AS n
+  WHERE $since IS NULL OR s.last_seen IS NULL OR s.last_seen >= datetime($since)
+  WITH coalesce(t.family, t.template_id) AS family, a, sum(coalesce(s.n, 1)) AS n
   WHERE n >= $template_min_requests AND n >= $template_min_share * coalesce(a.requests, n)
-    AND ($since IS NULL OR s.last_seen IS NULL OR s.last_seen >= datetime($since))
-  WITH t, a ORDER BY a.account_id
-  WITH t, collect({account: a}) AS members
+  WITH family, a, CASE WHEN a.requests > 0 THEN toFloat(n) / a.requests ELSE 1.0 END AS share
+  ORDER BY a.account_id
+  WITH family, collect({account: a, share: share}) AS members
   RETURN 'template' AS kind, members
 UNION ALL
   // explicit account-to-account relations from the input (referred, invited, paid, ...)
@@ -69,7 +73,9 @@ WITH kind, strong, pair_weight, d, members[x] AS m1, members[(x + offset) % d] A
 WHERE (d > $clique_max OR forward) AND m1.account <> m2.account
 // the gap in seconds between the two spans (0 when they overlap; no decay when a span is unknown)
 WITH kind, strong, pair_weight, m1, m2,
-     [t IN [m1.first_seen, m2.first_seen, m1.last_seen, m2.last_seen] | t.epochSeconds] AS s
+     [t IN [m1.first_seen, m2.first_seen, m1.last_seen, m2.last_seen] | t.epochSeconds] AS s,
+     CASE kind WHEN 'template' THEN $template_full_share
+               WHEN 'ip' THEN $ip_full_share WHEN 'shared_exit' THEN $ip_full_share END AS full_share
 WITH kind, strong, m1.account AS source, m2.account AS target,
      CASE WHEN kind IN ['ip', 'shared_exit'] AND none(v IN s WHERE v IS NULL)
           THEN pair_weight * exp(-1.0 * CASE
@@ -77,11 +83,11 @@ WITH kind, strong, m1.account AS source, m2.account AS target,
                  WHEN s[1] > s[2] THEN s[1] - s[2]       // m2 starts after m1 ended
                  ELSE 0 END / 3600.0 / $ip_decay_hours)
           ELSE pair_weight END
-     // an address carrying a sliver of one account's traffic (a proxy exit that is somebody's home) says little
-     * CASE WHEN kind IN ['ip', 'shared_exit'] AND m1.share < $ip_full_share AND m1.share <= m2.share
-              THEN m1.share / $ip_full_share
-            WHEN kind IN ['ip', 'shared_exit'] AND m2.share < $ip_full_share
-              THEN m2.share / $ip_full_share
+     // an address or template carrying a sliver of one account's traffic (a proxy exit that is somebody's
+     // home, a product template used now and then) says little: scale by the smaller share over full_share
+     * CASE WHEN full_share IS NULL THEN 1.0
+            WHEN m1.share < full_share AND m1.share <= m2.share THEN m1.share / full_share
+            WHEN m2.share < full_share THEN m2.share / full_share
             ELSE 1.0 END AS weight
 CALL (source, target, kind, weight, strong) {
   CREATE (source)-[:LINKED {kind: kind, weight: weight, strong: strong}]->(target)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from graph import cypher, db
+from graph.detect import families
 from graph.detect.params import LinkageParams
 
 
@@ -33,6 +34,7 @@ def build(params: LinkageParams | None = None) -> LinkageSummary:
     """Replace the LINKED edges with a fresh linkage computed from the current identifier graph."""
     params = params or LinkageParams()
     since = window_start(params.window_days)
+    families.refresh(params.template_family_bits)
     run_batched("detect/clear_linkage")
     run_batched("detect/link_accounts", **params.cypher_params(since))
     return summary(since)

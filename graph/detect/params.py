@@ -11,7 +11,7 @@ def _kind_weight() -> dict[str, float]:
     # What one shared thing is worth to each member: hard identifiers weigh most, a shared proxy network or
     # template is only a hint (honest VPN users share networks, honest products share templates).
     return {"payment": 3.0, "api_key": 3.0, "device": 2.0, "phone": 2.0, "email": 2.0, "relation": 1.5,
-            "ip": 1.0, "shared_exit": 0.1, "proxy_network": 0.5, "vpn_network": 0.1, "template": 0.75, "default": 1.0}
+            "ip": 1.0, "shared_exit": 0.1, "proxy_network": 0.25, "vpn_network": 0.1, "template": 0.75, "default": 1.0}
 
 
 def _max_members() -> dict[str, int]:
@@ -31,7 +31,14 @@ class LinkageParams:
     ip_decay_hours: float = 72.0
     # An IP link counts fully when the address carries at least this share of both accounts' traffic.
     ip_full_share: float = 0.2
-    template_min_share: float = 0.15
+    # Templates count per family: SimHash fingerprints within this many bits are paraphrases of one template
+    # (graph/detect/families.py; 0 = every fingerprint on its own). An operator rotating 40 wordings puts
+    # 0.4 % of its traffic on each fingerprint but a third of it on the family.
+    template_family_bits: int = 6
+    # A family links an account when it is at least template_min_share of its requests (and template_min_requests
+    # requests); the pair counts fully when both accounts put template_full_share on it, less in proportion.
+    template_min_share: float = 0.05
+    template_full_share: float = 0.15
     template_min_requests: int = 3
     # Only evidence last seen within this many days before the newest activity in the graph counts (0 = all
     # history). A window shows what operators do now: a fleet that moved to new cards separates from the part
@@ -44,7 +51,7 @@ class LinkageParams:
                 "strong_kinds": list(self.strong_kinds), "shared_exit_types": list(self.shared_exit_types),
                 "clique_max": self.clique_max,
                 "ip_decay_hours": self.ip_decay_hours, "ip_full_share": self.ip_full_share,
-                "template_min_share": self.template_min_share,
+                "template_min_share": self.template_min_share, "template_full_share": self.template_full_share,
                 "template_min_requests": self.template_min_requests}
 
 

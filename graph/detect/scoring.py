@@ -22,6 +22,13 @@ PROXY_EXITS = {"residential", "datacenter", "hosting", "tor"}
 ELICITATION_CAPABILITIES = {"reasoning"}
 BURST_WINDOW_SECONDS = 48 * 3600
 TEMPLATE_QUORUM = 0.25  # a template is the group's when at least this share of members send it
+# An account that uses at least this many distinct IP addresses per active day rotates over a proxy pool.
+# Medium world (100k accounts, evasion high): honest accounts with 100+ requests median 0.6, 99.9th
+# percentile 8.8; rotating operator accounts median 54; reseller fronts (a few hosting addresses) 5.6.
+ROTATING_IPS_PER_DAY = 20
+# A shared template family sent in at least this many wordings is paraphrase rotation (product templates
+# have one wording; operators reword to slip past exact-match filters).
+PARAPHRASE_WORDINGS = 5
 
 
 @dataclass(frozen=True)
@@ -141,7 +148,8 @@ def _clip(x: float) -> float:
 
 def features(facts: dict) -> list[Feature]:
     templates = shared_templates(facts)
-    return [shared_payment(facts), proxy_exits(facts), templates, reasoning_elicitation(facts),
+    return [shared_payment(facts), proxy_exits(facts), ip_rotation(facts), templates, paraphrase_rotation(facts),
+            reasoning_elicitation(facts),
             capability_focus(facts), load_balancing(facts), creation_burst(facts), synchronization(facts),
             benign_organization(facts, template_share=templates.value)]
 
@@ -175,16 +183,42 @@ def proxy_exits(facts: dict) -> Feature:
 
 
 def shared_templates(facts: dict) -> Feature:
-    """Share of requests on prompt templates that at least a quarter of the members send (and at least 2).
+    """Share of requests on prompt templates (families: paraphrased wordings together) that at least a quarter
+    of the members send (and at least 2).
 
     Extraction sends slot-filled variants of a few templates from every account; honest members of a group
     write their own prompts and share only popular product templates, a small part of their traffic."""
     quorum = max(2, TEMPLATE_QUORUM * facts["accounts"])
     common = [t for t in facts["template_usage"] if t["users"] >= quorum]
     value = _share(sum(t["n"] for t in common), facts["requests"])
+    variants = sum(t.get("variants", 1) for t in common)
+    worded = f" in {variants:,} wordings" if variants > len(common) else ""
     return Feature("shared_templates", value, 20.0,
-                   f"{value:.0%} of their requests use {len(common)} prompt template{'s' if len(common) != 1 else ''} "
-                   "that at least a quarter of the accounts send")
+                   f"{value:.0%} of their requests use {len(common)} prompt template{'s' if len(common) != 1 else ''}"
+                   f"{worded} that at least a quarter of the accounts send")
+
+
+def ip_rotation(facts: dict) -> Feature:
+    """Share of requests sent by members that switch IP address constantly (rotating residential proxies:
+    a new exit every few requests), at least ROTATING_IPS_PER_DAY distinct addresses per active day."""
+    rotating = [m for m in facts.get("ip_rotation", []) if m["days"] and m["ips"] >= ROTATING_IPS_PER_DAY * m["days"]]
+    value = _share(sum(m["requests"] for m in rotating), facts["requests"])
+    rates = sorted(m["ips"] / m["days"] for m in rotating)
+    median = f" (median {rates[len(rates) // 2]:,.0f} addresses per active day)" if rates else ""
+    return Feature("ip_rotation", value, 15.0,
+                   f"{value:.0%} of their requests come from {len(rotating):,} account{'s' if len(rotating) != 1 else ''} "
+                   f"that rotate IP addresses{median}")
+
+
+def paraphrase_rotation(facts: dict) -> Feature:
+    """Share of requests on shared template families sent in PARAPHRASE_WORDINGS or more wordings."""
+    quorum = max(2, TEMPLATE_QUORUM * facts["accounts"])
+    reworded = [t for t in facts["template_usage"] if t["users"] >= quorum and t.get("variants", 1) >= PARAPHRASE_WORDINGS]
+    value = _share(sum(t["n"] for t in reworded), facts["requests"])
+    wordings = sum(t["variants"] for t in reworded)
+    return Feature("paraphrase_rotation", value, 10.0,
+                   f"{value:.0%} of their requests rotate {wordings:,} wordings of {len(reworded)} shared "
+                   f"template{'s' if len(reworded) != 1 else ''} (rewording slips past exact-match filters)")
 
 
 def reasoning_elicitation(facts: dict) -> Feature:
