@@ -238,7 +238,8 @@ def _set_initial_password(paths: ManagedPaths, java: str, password: str) -> None
         env=_admin_env(paths), capture_output=True, text=True,
     )
     if proc.returncode != 0:
-        raise RuntimeSetupError(f"neo4j-admin set-initial-password failed: {(proc.stderr or proc.stdout).strip()[:400]}")
+        output = " ".join(f"{proc.stdout or ''} {proc.stderr or ''}".split())
+        raise RuntimeSetupError(f"neo4j-admin set-initial-password failed (exit code {proc.returncode}): …{output[-600:]}")
 
 
 # ---------------------------------------------------------------- process control

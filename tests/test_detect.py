@@ -11,7 +11,7 @@ import pytest
 
 from app.cli import main
 from graph import db
-from graph.detect import communities, families, linkage, pipeline, seeded
+from graph.detect import communities, families, linkage, pipeline, scoring, seeded
 from graph.detect.evaluate import ari, evaluate, nmi
 from graph.detect.lineage import birth_id, trace
 from graph.detect.params import CommunityParams, LinkageParams
@@ -177,6 +177,26 @@ def test_paraphrases_link_as_one_template_family(empty_db):
     linkage.build()
     assert _links() == {("p1", "p2", "template"): (0.75, 0.0)}  # p3's 4 % of the family stays under 5 %
     assert {r["f"] for r in cypher("MATCH (t:PromptTemplate) RETURN t.family AS f")} == {min(variants)}
+
+
+def test_rotation_features_count_rotating_clients_and_reworded_templates():
+    facts = {"accounts": 4, "requests": 1000,
+             "ip_rotation": [{"requests": 400, "ips": 380, "days": 10}, {"requests": 300, "ips": 200, "days": 10},
+                             {"requests": 200, "ips": 150, "days": 10}, {"requests": 100, "ips": 3, "days": 30}],
+             "template_usage": [{"n": 300, "users": 4, "variants": 40}, {"n": 100, "users": 3, "variants": 1},
+                                {"n": 200, "users": 1, "variants": 12}]}
+    # 20+ addresses per active day: the first two accounts (38 and 20 a day), not 15 or 0.1 a day
+    rotation = scoring.ip_rotation(facts)
+    assert (rotation.value, rotation.points) == (0.7, 10.5)
+    assert rotation.sentence == "70% of their requests come from 2 accounts that rotate IP addresses " \
+                                "(median 38 addresses per active day)"
+    # shared (≥ 2 members and a quarter) and sent in ≥ 5 wordings: only the first family
+    paraphrase = scoring.paraphrase_rotation(facts)
+    assert (paraphrase.value, paraphrase.points) == (0.3, 3.0)
+    assert scoring.shared_templates(facts).sentence.startswith("40% of their requests use 2 prompt templates in 41 wordings")
+    household = {"accounts": 3, "requests": 90, "ip_rotation": [{"requests": 30, "ips": 2, "days": 20}] * 3,
+                 "template_usage": [{"n": 10, "users": 3, "variants": 1}]}
+    assert scoring.ip_rotation(household).value == scoring.paraphrase_rotation(household).value == 0.0
 
 
 def test_gds_projection_adds_up_parallel_links(empty_db):

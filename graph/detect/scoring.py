@@ -182,14 +182,19 @@ def proxy_exits(facts: dict) -> Feature:
                    f"{value:.0%} of their requests leave through proxy exits ({residential:.0%} residential)")
 
 
+def _common_templates(facts: dict) -> list[dict]:
+    """The template families at least a quarter of the members send (and at least 2 members)."""
+    quorum = max(2, TEMPLATE_QUORUM * facts["accounts"])
+    return [t for t in facts["template_usage"] if t["users"] >= quorum]
+
+
 def shared_templates(facts: dict) -> Feature:
     """Share of requests on prompt templates (families: paraphrased wordings together) that at least a quarter
     of the members send (and at least 2).
 
     Extraction sends slot-filled variants of a few templates from every account; honest members of a group
     write their own prompts and share only popular product templates, a small part of their traffic."""
-    quorum = max(2, TEMPLATE_QUORUM * facts["accounts"])
-    common = [t for t in facts["template_usage"] if t["users"] >= quorum]
+    common = _common_templates(facts)
     value = _share(sum(t["n"] for t in common), facts["requests"])
     variants = sum(t.get("variants", 1) for t in common)
     worded = f" in {variants:,} wordings" if variants > len(common) else ""
@@ -201,7 +206,7 @@ def shared_templates(facts: dict) -> Feature:
 def ip_rotation(facts: dict) -> Feature:
     """Share of requests sent by members that switch IP address constantly (rotating residential proxies:
     a new exit every few requests), at least ROTATING_IPS_PER_DAY distinct addresses per active day."""
-    rotating = [m for m in facts.get("ip_rotation", []) if m["days"] and m["ips"] >= ROTATING_IPS_PER_DAY * m["days"]]
+    rotating = [m for m in facts["ip_rotation"] if m["days"] and m["ips"] >= ROTATING_IPS_PER_DAY * m["days"]]
     value = _share(sum(m["requests"] for m in rotating), facts["requests"])
     rates = sorted(m["ips"] / m["days"] for m in rotating)
     median = f" (median {rates[len(rates) // 2]:,.0f} addresses per active day)" if rates else ""
@@ -212,8 +217,7 @@ def ip_rotation(facts: dict) -> Feature:
 
 def paraphrase_rotation(facts: dict) -> Feature:
     """Share of requests on shared template families sent in PARAPHRASE_WORDINGS or more wordings."""
-    quorum = max(2, TEMPLATE_QUORUM * facts["accounts"])
-    reworded = [t for t in facts["template_usage"] if t["users"] >= quorum and t.get("variants", 1) >= PARAPHRASE_WORDINGS]
+    reworded = [t for t in _common_templates(facts) if t.get("variants", 1) >= PARAPHRASE_WORDINGS]
     value = _share(sum(t["n"] for t in reworded), facts["requests"])
     wordings = sum(t["variants"] for t in reworded)
     return Feature("paraphrase_rotation", value, 10.0,
