@@ -217,20 +217,23 @@ def _split_gds(gds, groups: list[list[str]], params: CommunityParams) -> list[li
     edges: dict[int, list[Edge]] = defaultdict(list)
     for e in db.run("detect/group_edges", group_of=group_of):
         edges[e["group"]].append((e["source"], e["target"], e["weight"]))
-    total_of = {str(i): sum(w for _, _, w in links) for i, links in edges.items()}
     parts: dict[int, list[str]] = defaultdict(list)
     if edges:
+        # the edges just read are projected as parameters (integer ids), not read from the store again
+        totals = {i: total for i, links in edges.items() if (total := sum(w for _, _, w in links)) > 0}
+        accounts = sorted({a for i in totals for e in edges[i] for a in e[:2]})
+        node_of = {account: n for n, account in enumerate(accounts)}
+        pairs = [[node_of[a], node_of[b], weight / total] for i, total in totals.items() for a, b, weight in edges[i]]
         name = f"linkwatch-groups-{uuid.uuid4().hex[:12]}"
-        db.run("detect/project_groups", name=name, group_of=group_of, total_of=total_of)
+        db.run("detect/project_pairs", name=name, pairs=pairs)
         graph = gds.graph.get(name)
         try:
             pieces = gds.leiden.stream(graph, log_progress=False,
-                                       **(_leiden_config(params) | {"gamma": params.resolution * len(edges)}))
+                                       **(_leiden_config(params) | {"gamma": params.resolution * len(totals)}))
         finally:
             graph.drop(fail_if_missing=False)
-        accounts = node_accounts(pieces["nodeId"])
         for node, piece in zip(pieces["nodeId"], pieces["communityId"]):
-            parts[int(piece)].append(accounts[node])
+            parts[int(piece)].append(accounts[int(node)])
     pieces_of: dict[int, list[list[str]]] = defaultdict(list)
     for members in parts.values():
         pieces_of[group_of[members[0]]].append(members)

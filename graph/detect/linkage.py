@@ -13,6 +13,10 @@ from graph.detect import families
 from graph.detect.params import LinkageParams
 
 
+# Shared things (identifiers, networks, template families, relations) expanded per write transaction.
+LINK_BATCH = 10_000
+
+
 @dataclass(frozen=True)
 class LinkageSummary:
     edges_by_kind: dict[str, int]
@@ -36,7 +40,7 @@ def build(params: LinkageParams | None = None) -> LinkageSummary:
     since = window_start(params.window_days)
     families.refresh(params.template_family_bits)
     run_batched("detect/clear_linkage")
-    run_batched("detect/link_accounts", **params.cypher_params(since))
+    run_batched("detect/link_accounts", batch=LINK_BATCH, **params.cypher_params(since))
     return summary(since)
 
 

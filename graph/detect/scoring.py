@@ -21,6 +21,7 @@ from graph.detect.params import ScoringParams
 PROXY_EXITS = {"residential", "datacenter", "hosting", "tor"}
 ELICITATION_CAPABILITIES = {"reasoning"}
 BURST_WINDOW_SECONDS = 48 * 3600
+FACTS_BATCH_ACCOUNTS = 50_000
 TEMPLATE_QUORUM = 0.25  # a template is the group's when at least this share of members send it
 # An account that uses at least this many distinct IP addresses per active day rotates over a proxy pool.
 # Medium world (100k accounts, evasion high): honest accounts with 100+ requests median 0.6, 99.9th
@@ -74,10 +75,24 @@ class ClusterScore:
 def score_clusters(clusters: dict[str, list[str]], params: ScoringParams | None = None) -> list[ClusterScore]:
     """Score each cluster (key -> member account ids) from the graph's facts; highest score first."""
     params = params or ScoringParams()
-    rows = db.run("detect/cluster_facts", clusters=[{"cluster": k, "members": m} for k, m in clusters.items()])
+    rows = [row for batch in _batches(clusters) for row in db.run("detect/cluster_facts", clusters=batch)]
     scores = [ClusterScore(r["cluster"], sorted(clusters[r["cluster"]]), accounting(r), features(r),
                            damping(r["accounts"], params)) for r in rows]
     return sorted(scores, key=lambda s: (-s.score, -len(s.members), s.cluster))
+
+
+def _batches(clusters: dict[str, list[str]]):
+    """The clusters in batches of about FACTS_BATCH_ACCOUNTS members: one statement per batch keeps each
+    transaction's memory bounded on a million-account graph."""
+    batch, size = [], 0
+    for key, members in clusters.items():
+        batch.append({"cluster": key, "members": members})
+        size += len(members)
+        if size >= FACTS_BATCH_ACCOUNTS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def damping(accounts: int, params: ScoringParams) -> float:
