@@ -31,10 +31,6 @@ def simhash(template_id: str) -> int | None:
     return int(match.group(1), 16) if match else None
 
 
-def _popcount(x: np.ndarray) -> np.ndarray:
-    return np.bitwise_count(x)
-
-
 def near_pairs(fingerprints: np.ndarray, max_bits: int) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs (i < j) of fingerprints that differ in at most ``max_bits`` bits."""
     n = len(fingerprints)
@@ -53,7 +49,7 @@ def near_pairs(fingerprints: np.ndarray, max_bits: int) -> tuple[np.ndarray, np.
             if same.size == 0:
                 break  # runs of equal keys are contiguous: no pair further apart either
             i, j = order[same], order[same + offset]
-            close = _popcount(fingerprints[i] ^ fingerprints[j]) <= max_bits
+            close = np.bitwise_count(fingerprints[i] ^ fingerprints[j]) <= max_bits
             left.append(np.minimum(i, j)[close])
             right.append(np.maximum(i, j)[close])
             offset += 1

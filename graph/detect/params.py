@@ -33,7 +33,7 @@ class LinkageParams:
     ip_full_share: float = 0.2
     # Templates count per family: SimHash fingerprints within this many bits are paraphrases of one template
     # (graph/detect/families.py; 0 = every fingerprint on its own). An operator rotating 40 wordings puts
-    # 0.4 % of its traffic on each fingerprint but a third of it on the family.
+    # 0.4 % of its traffic on each fingerprint but 10-30 % on each family.
     template_family_bits: int = 6
     # A family links an account when it is at least template_min_share of its requests (and template_min_requests
     # requests); the pair counts fully when both accounts put template_full_share on it, less in proportion.
