@@ -70,11 +70,12 @@ CALL (source, thing, templates, relation) {
     UNWIND templates AS t
     MATCH (a:Account)-[s:SENT]->(t)
     WHERE $since IS NULL OR s.last_seen IS NULL OR s.last_seen >= datetime($since)
-    WITH a, sum(coalesce(s.n, 1)) AS n
+    WITH templates, a, sum(coalesce(s.n, 1)) AS n
     WHERE n >= $template_min_requests AND n >= $template_min_share * coalesce(a.requests, n)
-    WITH a, CASE WHEN a.requests > 0 THEN toFloat(n) / a.requests ELSE 1.0 END AS share
+    WITH templates, a, CASE WHEN a.requests > 0 THEN toFloat(n) / a.requests ELSE 1.0 END AS share
     ORDER BY a.account_id
-    WITH collect({account: a, share: share}) AS members
+    // grouped by the family, so other things' rows (no members here) produce no row at all
+    WITH templates, collect({account: a, share: share}) AS members
     RETURN 'template' AS kind, members
   UNION ALL
     // an explicit account-to-account relation from the input (referred, invited, paid, ...)
