@@ -7,6 +7,7 @@ import secrets
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from graph import console
 from graph.config import managed_paths, setting
 
 csrf = CSRFProtect()
@@ -47,8 +48,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         WTF_CSRF_CHECK_DEFAULT=False,
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
-        CONSOLE_TIMEOUT_S=float(setting("LINKWATCH_CONSOLE_TIMEOUT_S")),
-        CONSOLE_MAX_ROWS=int(setting("LINKWATCH_CONSOLE_MAX_ROWS")),
+        CONSOLE_LIMITS=console.Limits.from_settings(),
+        CONSOLE_MAX_CONCURRENT=int(setting("LINKWATCH_CONSOLE_MAX_CONCURRENT")),
+        CONSOLE_MAX_CONCURRENT_PER_USER=int(setting("LINKWATCH_CONSOLE_MAX_CONCURRENT_PER_USER")),
         RUN_CACHE_CHECK_S=1.0,  # see app/runcache.py
     )
     if test_config:

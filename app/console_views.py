@@ -1,6 +1,11 @@
 """The Cypher console: its page, POST /api/cypher and the per-user history (role analyst and above)."""
 from __future__ import annotations
 
+import json
+import math
+import threading
+from contextlib import contextmanager
+
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_login import current_user
 
@@ -12,30 +17,112 @@ from graph.errors import LinkwatchError
 bp = Blueprint("console", __name__)
 
 STATUS = {console.QueryRefused: 403, console.QueryInvalid: 400, console.QueryTimeout: 408}
+MAX_PARAM_DEPTH = 32
+INT64 = (-2**63, 2**63 - 1)
+
+
+class ConsoleBusy(LinkwatchError):
+    """Too many console queries are running (HTTP 429)."""
+
+
+class ConsoleGate:
+    """At most ``total`` console queries at once, at most ``per_user`` of one user's.
+
+    A query beyond either answers 429 at once instead of waiting for a worker: the web server's other
+    threads stay free for every other page (and /healthz) however busy the console is."""
+
+    def __init__(self, total: int, per_user: int):
+        self.total, self.per_user = total, per_user
+        self._running: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def admit(self, user: str):
+        with self._lock:
+            if sum(self._running.values()) >= self.total:
+                raise ConsoleBusy(f"the console is running {self.total} queries already "
+                                  "(LINKWATCH_CONSOLE_MAX_CONCURRENT); try again when one has finished")
+            if self._running.get(user, 0) >= self.per_user:
+                raise ConsoleBusy(f"you have {self.per_user} console queries running already "
+                                  "(LINKWATCH_CONSOLE_MAX_CONCURRENT_PER_USER); wait for one to finish")
+            self._running[user] = self._running.get(user, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running[user] -= 1
+                if not self._running[user]:
+                    del self._running[user]
+
+
+def gate() -> ConsoleGate:
+    config = current_app.config
+    return current_app.extensions.setdefault(
+        "linkwatch_console_gate",
+        ConsoleGate(config["CONSOLE_MAX_CONCURRENT"], config["CONSOLE_MAX_CONCURRENT_PER_USER"]))
+
+
+def _check_param(value, path: str, depth: int = 0) -> None:
+    """Parameters are JSON values Bolt can carry: 64-bit integers, finite floats, valid text, bounded nesting."""
+    if depth > MAX_PARAM_DEPTH:
+        raise console.QueryInvalid(f"{path} nests deeper than {MAX_PARAM_DEPTH} levels")
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, int):
+        if not INT64[0] <= value <= INT64[1]:
+            raise console.QueryInvalid(f"{path} is outside the 64-bit integer range")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise console.QueryInvalid(f"{path} is not a finite number")
+    elif isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise console.QueryInvalid(f"{path} is not valid text (a lone surrogate?)") from None
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_param(item, f"{path}[{i}]", depth + 1)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_param(key, f"{path} key", depth + 1)
+            _check_param(item, f"{path}.{key}", depth + 1)
+
+
+def _request_json():
+    try:
+        return json.loads(request.get_data(cache=True) or b"null")
+    except (ValueError, RecursionError):
+        return None
 
 
 @bp.route("/console")
 @require_role("analyst")
 def page():
+    limits = current_app.config["CONSOLE_LIMITS"]
     return render_template("console.html", query=request.args.get("query", ""), params=request.args.get("params", "{}"),
-                           max_rows=current_app.config["CONSOLE_MAX_ROWS"],
-                           timeout_s=current_app.config["CONSOLE_TIMEOUT_S"])
+                           max_rows=limits.max_rows, timeout_s=limits.timeout_s)
 
 
 @bp.route("/api/cypher", methods=["POST"])
 @require_role("analyst")
 def run_cypher():
-    body = request.get_json(silent=True)
+    body = _request_json()
     if not isinstance(body, dict) or not isinstance(body.get("query"), str):
         return jsonify(error='send JSON {"query": "…", "params": {…}}'), 400
     query, params = body["query"], body.get("params") or {}
     if not isinstance(params, dict):
         return jsonify(error="params must be a JSON object"), 400
-    limits = current_app.config
-    outcome: dict = {"query": query, "params": params}
+    limits = current_app.config["CONSOLE_LIMITS"]
+    outcome: dict = {"query": query[:limits.max_query_chars], "params": params}
     try:
-        result = console.run_readonly(query, params, timeout_s=limits["CONSOLE_TIMEOUT_S"],
-                                      max_rows=limits["CONSOLE_MAX_ROWS"], metadata={"user": current_user.name})
+        _check_param(query, "the query")
+        for name, value in params.items():
+            _check_param(value, f"parameter ${name}")
+        with gate().admit(current_user.name):
+            result = console.run_readonly(query, params, limits=limits,
+                                          metadata={"user": current_user.name})
+    except ConsoleBusy as exc:
+        return jsonify(error=str(exc)), 429, {"Retry-After": "5"}
     except tuple(STATUS) as exc:
         audit.record("console.query", current_user.name, **outcome, refused=True, error=str(exc),
                      kind=type(exc).__name__)

@@ -1,32 +1,39 @@
 """Run an analyst's own Cypher safely: read-only by construction, bounded in time and rows.
 
-Community Neo4j has no per-user roles, so the console guards itself, in layers:
+Community Neo4j has no per-user roles, so the console guards itself, in layers
+(docs/console.md gives the threat model); none relies on another having worked:
 
-1. a lexical screen (comments and string literals removed first) refuses what
-   must never run: ``LOAD CSV``, ``CALL { … } IN TRANSACTIONS``, ``USE``,
-   schema and administration commands, ``EXPLAIN``/``PROFILE``/``CYPHER``
-   prefixes, and any procedure or namespaced function that is not allowlisted;
-2. the server plans the query with ``EXPLAIN``: anything whose query type is
-   not read-only (``r``) is refused, and every ``ProcedureCall`` and
-   ``LoadCSV`` operator in the plan is checked again;
-3. the query runs in a READ-mode transaction on the configured database only,
-   with a server-side timeout (the server terminates it) and a row cap.
+1. size caps (length, bracket nesting, UNIONs) before the server parses anything;
+2. a lexical screen on the query's tokens, split by Cypher's own lexical rules
+   (graph/cypherlex.py), refuses what must never run: writes, ``LOAD CSV``,
+   ``CALL { … } IN TRANSACTIONS``, ``USE``, schema and administration commands,
+   ``EXPLAIN``/``PROFILE``/``CYPHER`` prefixes, and any procedure or namespaced
+   function that is not allowlisted;
+3. the server plans the query with ``EXPLAIN`` in the transaction it will run in:
+   anything whose query type is not read-only (``r``) is refused, and every
+   procedure and function the plan invokes is checked against the allowlists again;
+4. the query runs in that READ-mode transaction on the configured database only,
+   with a server-side timeout (planning included), a row cap and a size cap;
+5. GDS graphs that appeared while it ran (GDS state outlives a rollback) are
+   dropped and the query is refused, unless detection registered them.
 
 Parameters always travel as parameters; the query text is never edited.
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from neo4j import READ_ACCESS
-from neo4j.exceptions import ClientError, Neo4jError
+from neo4j.exceptions import Neo4jError
 from neo4j.graph import Node, Path, Relationship
 
-from graph import db
+from graph import cypherlex, db
+from graph.config import setting
 from graph.errors import LinkwatchError
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -48,9 +55,8 @@ ALLOWED_SHOW = ("SHOW INDEXES", "SHOW INDEX", "SHOW CONSTRAINTS", "SHOW CONSTRAI
 _COMMAND_WORDS = re.compile(
     r"^\s*(CREATE|DROP|ALTER|GRANT|DENY|REVOKE|START|STOP|TERMINATE|RENAME|ENABLE|DEALLOCATE|REALLOCATE|"
     r"DRYRUN|SHOW|EXPLAIN|PROFILE|CYPHER|USE)\b", re.IGNORECASE)
-_CALL_TARGET = re.compile(r"\bCALL\s+([A-Za-z_][\w]*(?:\s*\.\s*[A-Za-z_][\w]*)*)\s*(\(|YIELD\b|$|;)", re.IGNORECASE)
-_NAMESPACED_CALL = re.compile(r"(?<![\w.$])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\s*\(")
-_NAMESPACED_NAME = re.compile(r"(?<![\w$])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+# A name followed by '(' in an operator's details of the plan: the functions the server will invoke.
+_PLAN_CALL = re.compile(r"(`[^`]*`|[A-Za-z_]\w*)((?:\s*\.\s*(?:`[^`]*`|[A-Za-z_]\w*))+)\s*\(")
 _FORBIDDEN = (
     (re.compile(r"\bLOAD\s+CSV\b", re.IGNORECASE), "LOAD CSV reads files on the server and is not allowed"),
     (re.compile(r"\bIN\s+(\d+\s+)?(CONCURRENT\s+)?TRANSACTIONS\b", re.IGNORECASE),
@@ -81,50 +87,64 @@ class ConsoleResult:
     ms: int
 
 
-def _strip_literals(query: str) -> str:
-    """The query with comments removed and string literals / quoted names blanked."""
-    out, i, n = [], 0, len(query)
-    while i < n:
-        two = query[i:i + 2]
-        ch = query[i]
-        if two == "//":
-            end = query.find("\n", i)
-            i = n if end < 0 else end
-        elif two == "/*":
-            end = query.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-            out.append(" ")
-        elif ch in "'\"`":
-            j = i + 1
-            while j < n and query[j] != ch:
-                j += 2 if query[j] == "\\" else 1
-            out.append("x" if ch == "`" else "''")
-            i = j + 1
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
+@dataclass(frozen=True)
+class Limits:
+    """What one console query may cost (named settings, docs/console.md)."""
+
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    max_rows: int = DEFAULT_MAX_ROWS
+    max_query_chars: int = 20_000
+    max_nesting: int = 40
+    max_unions: int = 20
+    max_response_bytes: int = 8_000_000
+
+    @classmethod
+    def from_settings(cls) -> "Limits":
+        return cls(timeout_s=float(setting("LINKWATCH_CONSOLE_TIMEOUT_S")),
+                   max_rows=int(setting("LINKWATCH_CONSOLE_MAX_ROWS")),
+                   max_query_chars=int(setting("LINKWATCH_CONSOLE_MAX_QUERY_CHARS")),
+                   max_nesting=int(setting("LINKWATCH_CONSOLE_MAX_NESTING")),
+                   max_unions=int(setting("LINKWATCH_CONSOLE_MAX_UNIONS")),
+                   max_response_bytes=int(setting("LINKWATCH_CONSOLE_MAX_RESPONSE_BYTES")))
 
 
-def screen(query: str) -> None:
-    """Refuse what the console never runs, before the server sees it."""
-    text = _strip_literals(query).strip().rstrip(";").strip()
+def _function_allowed(name: str) -> bool:
+    return name in ALLOWED_FUNCTIONS or name.lower().startswith(ALLOWED_FUNCTION_PREFIXES)
+
+
+def screen(query: str, limits: Limits = Limits()) -> None:
+    """Refuse what the console never runs, before the server sees it.
+
+    The query is split into tokens by Cypher's own lexical rules (graph/cypherlex.py), so a
+    comment, a string or a quoted name ends exactly where the server ends it."""
+    if len(query) > limits.max_query_chars:
+        raise QueryRefused(f"the query has {len(query):,} characters; the console accepts at most "
+                           f"{limits.max_query_chars:,} (LINKWATCH_CONSOLE_MAX_QUERY_CHARS)")
+    try:
+        found = cypherlex.tokens(query)
+    except cypherlex.LexError as exc:
+        raise QueryInvalid(str(exc)) from exc
+    depth = cypherlex.max_depth(found)
+    if depth > limits.max_nesting:
+        raise QueryRefused(f"the query nests brackets {depth} deep; the console accepts at most "
+                           f"{limits.max_nesting} (LINKWATCH_CONSOLE_MAX_NESTING)")
+    unions = sum(1 for t in found if t.is_word("UNION"))
+    if unions > limits.max_unions:
+        raise QueryRefused(f"the query has {unions} UNIONs; the console accepts at most "
+                           f"{limits.max_unions} (LINKWATCH_CONSOLE_MAX_UNIONS)")
+    names, text = cypherlex.names(found)
+    text = text.strip().rstrip(";").strip()
     if not text:
         raise QueryInvalid("the query is empty")
     if ";" in text:
         raise QueryRefused("one statement at a time: remove the ';'")
-    for match in _CALL_TARGET.finditer(text):
-        name = re.sub(r"\s+", "", match.group(1))
-        if name not in ALLOWED_PROCEDURES:
-            raise QueryRefused(f"procedure {name} is not on the console's allowlist")
-    for match in _NAMESPACED_CALL.finditer(text):
-        name = match.group(1)
-        if name in ALLOWED_PROCEDURES or name in ALLOWED_FUNCTIONS:
-            continue
-        if not name.lower().startswith(ALLOWED_FUNCTION_PREFIXES):
-            raise QueryRefused(f"function {name} is not on the console's allowlist")
-    # Names are checked above; blank them so that e.g. apoc.create.uuid is not read as CREATE.
-    text = _NAMESPACED_NAME.sub("x", text)
+    for name in names:
+        if name.procedure:
+            if name.text not in ALLOWED_PROCEDURES:
+                raise QueryRefused(f"procedure {name.text} is not on the console's allowlist")
+        elif name.called and (name.parts > 1 or name.quoted):
+            if not (name.text in ALLOWED_PROCEDURES or _function_allowed(name.text)):
+                raise QueryRefused(f"function {name.text} is not on the console's allowlist")
     for pattern, reason in _FORBIDDEN:
         if pattern.search(text):
             raise QueryRefused(reason)
@@ -144,7 +164,18 @@ def _plan_operators(plan: dict) -> list[dict]:
     return found
 
 
+def _plan_functions(details: str) -> set[str]:
+    """Dotted names invoked in one operator's details (string literals in them blanked first)."""
+    try:
+        found = cypherlex.tokens(details)
+    except cypherlex.LexError:
+        found = None
+    text = details if found is None else cypherlex.normalised_code(found)
+    return {re.sub(r"[\s`]", "", head + rest) for head, rest in _PLAN_CALL.findall(text)}
+
+
 def _check_plan(summary) -> None:
+    """Check the server's plan, independently of the screen: query type, procedures, functions."""
     if summary.query_type != "r":
         raise QueryRefused(f"the console is read-only; the server classifies this query as {summary.query_type!r}")
     for op in _plan_operators(summary.plan or {}):
@@ -158,6 +189,9 @@ def _check_plan(summary) -> None:
             name = details.split("(")[0].strip()
             if name not in ALLOWED_PROCEDURES:
                 raise QueryRefused(f"procedure {name} is not on the console's allowlist")
+        for name in _plan_functions(details):
+            if not (name in ALLOWED_PROCEDURES or _function_allowed(name)):
+                raise QueryRefused(f"function {name} is not on the console's allowlist")
 
 
 def to_json(value: Any) -> Any:
@@ -191,33 +225,80 @@ def _invalid(exc: Neo4jError) -> LinkwatchError:
     return QueryInvalid(exc.message or str(exc))
 
 
-def run_readonly(query: str, params: dict[str, Any] | None = None, *, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 max_rows: int = DEFAULT_MAX_ROWS, metadata: dict[str, Any] | None = None) -> ConsoleResult:
-    """Screen, plan and run ``query`` read-only; raise QueryRefused / QueryInvalid / QueryTimeout."""
+def _bounded(value: Any, budget: list[int]) -> Any:
+    """``value`` with strings cut to what is left of the response budget (``budget[0]`` bytes of JSON,
+    separators included)."""
+    if isinstance(value, list):
+        budget[0] -= 2
+        return [_bounded(v, budget) for v in value]
+    if isinstance(value, dict):
+        budget[0] -= 2
+        bounded = {}
+        for key, item in value.items():
+            budget[0] -= len(json.dumps(key)) + 2
+            bounded[key] = _bounded(item, budget)
+        return bounded
+    size = len(json.dumps(value, default=str)) + 2
+    if isinstance(value, str) and size > budget[0]:
+        keep = max(budget[0] // 6, 0)  # characters: an escaped one takes at most 6 bytes
+        budget[0] = 0
+        return value[:keep] + "…"
+    budget[0] -= size
+    return value
+
+
+def _graph_names() -> set[str]:
+    return {row["name"] for row in db.run("console/gds_graphs")}
+
+
+def _drop_new_graphs(before: set[str]) -> list[str]:
+    """Drop GDS graphs that appeared while a console query ran, except those detection registered."""
+    new = _graph_names() - before
+    if not new:
+        return []
+    registered = {row["name"] for row in db.run("console/registered_projections", names=sorted(new))}
+    dropped = sorted(new - registered)
+    if dropped:
+        db.run("console/drop_graphs", names=dropped)
+    return dropped
+
+
+def run_readonly(query: str, params: dict[str, Any] | None = None, *, limits: Limits = Limits(),
+                 metadata: dict[str, Any] | None = None) -> ConsoleResult:
+    """Screen, plan and run ``query`` read-only; raise QueryRefused / QueryInvalid / QueryTimeout.
+
+    Planning and running share one READ transaction under the time limit; the rows returned are
+    capped in number and in encoded size; GDS graphs the query created (it never should: the screen
+    and the plan both refuse every GDS catalogue call) are dropped and the query is refused."""
     params = dict(params or {})
     if not all(isinstance(k, str) and re.fullmatch(r"[A-Za-z_]\w*", k) for k in params):
         raise QueryInvalid("parameter names must be identifiers like $account")
-    screen(query)
+    screen(query, limits)
     started = time.monotonic()
     tx_metadata = {"app": "linkwatch-console", **(metadata or {})}
-    with db.driver().session(database=db.database(), default_access_mode=READ_ACCESS) as session:
-        try:
-            summary = session.run("EXPLAIN " + query, params).consume()
-        except ClientError as exc:
-            raise _invalid(exc) from exc
-        _check_plan(summary)
-        tx = session.begin_transaction(timeout=timeout_s, metadata=tx_metadata)
-        try:
-            result = tx.run(query, params)
-            columns = list(result.keys())
-            rows, truncated = [], False
-            for record in result:
-                if len(rows) == max_rows:
-                    truncated = True
-                    break
-                rows.append([to_json(v) for v in record.values()])
-        except Neo4jError as exc:
-            raise _invalid(exc) from exc
-        finally:
-            tx.close()  # rolls back: nothing a console query did could persist anyway
+    graphs_before = _graph_names()
+    rows: list[list[Any]] = []
+    truncated = False
+    try:
+        with db.driver().session(database=db.database(), default_access_mode=READ_ACCESS) as session:
+            tx = session.begin_transaction(timeout=limits.timeout_s, metadata=tx_metadata)
+            try:
+                _check_plan(tx.run("EXPLAIN " + query, params).consume())
+                result = tx.run(query, params)
+                columns = list(result.keys())
+                budget = [limits.max_response_bytes]
+                for record in result:
+                    if len(rows) == limits.max_rows or budget[0] <= 0:
+                        truncated = True
+                        break
+                    rows.append(_bounded([to_json(v) for v in record.values()], budget))
+                    truncated = truncated or budget[0] <= 0
+            except Neo4jError as exc:
+                raise _invalid(exc) from exc
+            finally:
+                tx.close()  # rolls back: nothing a console query did could persist anyway
+    finally:
+        dropped = _drop_new_graphs(graphs_before)
+    if dropped:
+        raise QueryRefused(f"the query created GDS state ({', '.join(dropped)}); it was dropped and the query refused")
     return ConsoleResult(columns, rows, truncated, int((time.monotonic() - started) * 1000))

@@ -15,6 +15,7 @@ and waits for the JVM to exit.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import secrets
@@ -138,6 +139,17 @@ def ensure_runtime(paths: ManagedPaths | None = None, log=print) -> Path:
     paths = paths or managed_paths()
     if (paths.runtime / COMPLETE_MARKER).exists():
         return paths.runtime
+    paths.runtime.parent.mkdir(parents=True, exist_ok=True)
+    # One resolver at a time per cache folder (two commands started together on a fresh machine would
+    # otherwise share, and delete, one staging folder); the second one then finds the cache complete.
+    with open(paths.runtime.parent / f".resolve-{paths.runtime.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (paths.runtime / COMPLETE_MARKER).exists():
+            return paths.runtime
+        return _resolve_runtime(paths, log)
+
+
+def _resolve_runtime(paths: ManagedPaths, log) -> Path:
     mvn = shutil.which("mvn")
     if not mvn:
         raise RuntimeSetupError("`mvn` (Apache Maven) is not on PATH; install Maven 3.6+ to resolve Neo4j and GDS")

@@ -42,7 +42,7 @@ def test_parameters_are_never_pasted_into_the_query(small_graph):
 
 
 def test_row_cap_truncates_and_says_so(small_graph):
-    result = console.run_readonly("MATCH (a:Account) RETURN a.account_id", max_rows=10)
+    result = console.run_readonly("MATCH (a:Account) RETURN a.account_id", limits=console.Limits(max_rows=10))
     assert len(result.rows) == 10 and result.truncated is True
 
 
@@ -95,6 +95,18 @@ HOSTILE = [
     ("MATCH (n) RETURN n; MATCH (m) DETACH DELETE m", "one statement"),
     ("PROFILE MATCH (n) RETURN n", "PROFILE commands"),
     ("EXPLAIN MATCH (n) DETACH DELETE n", None),
+    # functions smuggled past a screen that disagrees with the server's lexical rules
+    ("RETURN 1 AS x // \r , gds.graph.exists('nope') AS y", "function gds.graph.exists"),
+    ("MATCH (a:Account) WITH a LIMIT 2 // \r RETURN gds.graph.project('p', a, null).graphName",
+     "function gds.graph.project"),
+    ("RETURN 1 AS x\u2028,\u2029gds.graph.exists('nope') AS y", "function gds.graph.exists"),
+    ("RETURN 1 AS `x\\` , gds.graph.exists('nope') AS y", "function gds.graph.exists"),
+    ("RETURN gds/* */.graph . exists('nope') AS y", "function gds.graph.exists"),
+    ("RETURN `gds`.`graph`.exists('nope') AS y", "function gds.graph.exists"),
+    ("RETURN `gds.graph.exists`('nope') AS y", "function gds.graph.exists"),
+    ("RETURN apoc.create.uuid  () AS y", "function apoc.create.uuid"),
+    ("CALL `gds`.graph.drop('g')", "procedure gds.graph.drop"),
+    ("CALL gds . graph . list()", "procedure gds.graph.list"),
 ]
 
 
@@ -120,6 +132,7 @@ def test_hostile_queries_are_refused_and_change_nothing(small_graph, query, reas
     users = small_graph.execute_query("SHOW USERS YIELD user RETURN collect(user) AS users",
                                       database_="system").records[0]["users"]
     assert "mallory" not in users
+    assert small_graph.execute_query("CALL gds.graph.list() YIELD graphName RETURN graphName").records == []
 
 
 def test_keywords_inside_strings_and_comments_do_not_refuse(small_graph):
@@ -150,7 +163,7 @@ def test_syntax_error_is_invalid(small_graph):
 def test_runaway_query_is_stopped_on_the_server(small_graph):
     slow = "UNWIND range(1, 2000000000) AS x WITH x WHERE x = -1 RETURN count(*) AS c"
     with pytest.raises(console.QueryTimeout):
-        console.run_readonly(slow, timeout_s=1.0, metadata={"marker": "runaway-test"})
+        console.run_readonly(slow, limits=console.Limits(timeout_s=1.0), metadata={"marker": "runaway-test"})
     running = small_graph.execute_query(
         "SHOW TRANSACTIONS YIELD metaData, currentQuery RETURN metaData, currentQuery").records
     assert not any((r["metaData"] or {}).get("marker") == "runaway-test" for r in running)
@@ -182,7 +195,7 @@ def test_api_contract(api):
 
 def test_api_timeout_is_408(api):
     client, analyst, _ = api
-    client.application.config["CONSOLE_TIMEOUT_S"] = 1.0
+    client.application.config["CONSOLE_LIMITS"] = console.Limits(timeout_s=1.0)
     slow = client.post("/api/cypher", json={"query": "UNWIND range(1, 2000000000) AS x WITH x WHERE x = -1 RETURN count(*)"},
                        headers=analyst)
     assert slow.status_code == 408
@@ -234,3 +247,30 @@ def test_graph_results_come_with_a_pyvis_network(api):
     assert graph["shown"] == graph["total"] == 2
     history = client.get("/api/cypher/history", headers=analyst).get_json()["history"]
     assert history[0]["query"].startswith("MATCH p = ")
+
+
+@pytest.mark.parametrize("raw, words", [
+    ('{"query": "RETURN $n AS n", "params": {"n": 18446744073709551616}}', "64-bit"),
+    ('{"query": "RETURN $n AS n", "params": {"n": -9223372036854775809}}', "64-bit"),
+    ('{"query": "RETURN $n AS n", "params": {"n": 1e400}}', "finite"),
+    ('{"query": "RETURN $s AS s", "params": {"s": "\\ud800"}}', "valid text"),
+    ('{"query": "RETURN $s AS s", "params": {"s": {"k": ["\\udfff"]}}}', "valid text"),
+    ('{"query": "RETURN 1 AS \\ud800", "params": {}}', "valid text"),
+    ('{"query": "RETURN $p AS p", "params": {"p": ' + "[" * 40 + "]" * 40 + "}}", "nests deeper"),
+    ('{"query": "RETURN 1", "params": ' + "[" * 100_000 + "]" * 100_000 + "}", "send JSON"),
+    ("[" * 100_000 + "]" * 100_000, "send JSON"),
+    ('{"query": "RETURN 1", "params": "zz"}', "params must be a JSON object"),
+])
+def test_bad_console_input_is_400_with_a_message(api, raw, words):
+    client, analyst, _ = api
+    answer = client.post("/api/cypher", data=raw, content_type="application/json", headers=analyst)
+    assert answer.status_code == 400 and words in answer.get_json()["error"]
+
+
+def test_parameters_at_the_edges_of_the_ranges_run(api):
+    client, analyst, _ = api
+    answer = client.post("/api/cypher", headers=analyst, json={
+        "query": "RETURN $big AS big, $small AS small, $text AS text",
+        "params": {"big": 2**63 - 1, "small": -2**63, "text": "\u2028 \U0001F600 '\\"}})
+    assert answer.status_code == 200
+    assert answer.get_json()["rows"] == [[2**63 - 1, -2**63, "\u2028 \U0001F600 '\\"]]

@@ -211,7 +211,7 @@ def test_gds_projection_adds_up_parallel_links(empty_db):
                       "YIELD relationshipProperty, propertyValue RETURN relationshipProperty AS p, propertyValue AS v",
                       name=graph.name())
     finally:
-        graph.drop()
+        communities.drop_projection(graph)
     # one undirected relationship (stored both ways) carrying the summed weight and the strongest kind
     assert sorted((r["p"], r["v"]) for r in rows) == [("strong", 1.0), ("strong", 1.0), ("weight", 1.75), ("weight", 1.75)]
     assert gds.graph.list() == []

@@ -6,7 +6,7 @@ import io
 import pytest
 
 from app import auth, create_app
-from graph import console, queries
+from graph import console, cypherlex, queries
 
 from webtools import PASSWORD, bearer
 
@@ -26,8 +26,7 @@ def test_every_playbook_is_read_only_and_plans_on_the_server(empty_db, query):
         summary = session.run("EXPLAIN " + query.query, query.params).consume()
     console._check_plan(summary)
     # and every $parameter it uses has a default in the header
-    import re
-    used = set(re.findall(r"\$([A-Za-z_]\w*)", console._strip_literals(query.query)))
+    used = {t.text[1:] for t in cypherlex.tokens(query.query) if t.kind == cypherlex.PARAMETER}
     assert used <= set(query.params), f"{query.id}: no default for {used - set(query.params)}"
 
 

@@ -34,7 +34,7 @@ def demo_world(demo_bundle):
 
 @pytest.mark.parametrize("query", queries.library(), ids=lambda q: q.id)
 def test_every_playbook_returns_rows_on_the_demo_world(demo_world, query):
-    result = console.run_readonly(query.query, query.params, timeout_s=60)
+    result = console.run_readonly(query.query, query.params, limits=console.Limits(timeout_s=120))
     assert result.rows, f"{query.id} returned nothing with its default parameters"
 
 

@@ -166,12 +166,25 @@ def _check_memory(bytes_needed: int, what: str) -> None:
             "free; raise LINKWATCH_NEO4J_HEAP or use `--engine local`")
 
 
+def projection_name(kind: str) -> str:
+    """A fresh name for a GDS graph of detection's, registered in the store first: the console drops
+    every GDS graph that appears while one of its queries runs unless it is registered (docs/console.md)."""
+    name = f"linkwatch-{kind}-{uuid.uuid4().hex[:12]}"
+    db.run("detect/register_projection", name=name)
+    return name
+
+
+def drop_projection(graph) -> None:
+    graph.drop(fail_if_missing=False)
+    db.run("detect/unregister_projection", name=graph.name())
+
+
 def project_linkage(gds):
-    """Project the linkage graph after checking its estimated size; the caller must drop it."""
+    """Project the linkage graph after checking its estimated size; the caller must drop it
+    with ``drop_projection``."""
     estimate = gds.graph.project.estimate("Account", LINKAGE_PROJECTION)
     _check_memory(estimate.bytes_max, "the linkage projection")
-    name = f"linkwatch-linkage-{uuid.uuid4().hex[:12]}"
-    graph, _ = gds.graph.project.native(name, "Account", LINKAGE_PROJECTION, log_progress=False)
+    graph, _ = gds.graph.project.native(projection_name("linkage"), "Account", LINKAGE_PROJECTION, log_progress=False)
     return graph
 
 
@@ -194,7 +207,7 @@ def _detect_gds(params: CommunityParams) -> Partition:
                                     concurrency=1, log_progress=False)
         communities = gds.leiden.stream(graph, log_progress=False, **_leiden_config(params))
     finally:
-        graph.drop(fail_if_missing=False)
+        drop_projection(graph)
     accounts = node_accounts(components["nodeId"])
     found: dict[int, list[str]] = defaultdict(list)
     for node, community in zip(communities["nodeId"], communities["communityId"]):
@@ -224,14 +237,14 @@ def _split_gds(gds, groups: list[list[str]], params: CommunityParams) -> list[li
         accounts = sorted({a for i in totals for e in edges[i] for a in e[:2]})
         node_of = {account: n for n, account in enumerate(accounts)}
         pairs = [[node_of[a], node_of[b], weight / total] for i, total in totals.items() for a, b, weight in edges[i]]
-        name = f"linkwatch-groups-{uuid.uuid4().hex[:12]}"
+        name = projection_name("groups")
         db.run("detect/project_pairs", name=name, pairs=pairs)
         graph = gds.graph.get(name)
         try:
             pieces = gds.leiden.stream(graph, log_progress=False,
                                        **(_leiden_config(params) | {"gamma": params.resolution * len(totals)}))
         finally:
-            graph.drop(fail_if_missing=False)
+            drop_projection(graph)
         for node, piece in zip(pieces["nodeId"], pieces["communityId"]):
             parts[int(piece)].append(accounts[int(node)])
     pieces_of: dict[int, list[list[str]]] = defaultdict(list)

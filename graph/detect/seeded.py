@@ -71,7 +71,7 @@ def _ppr_gds(source_nodes: list[int], damping: float) -> dict[str, float]:
         result = gds.page_rank.stream(graph, damping_factor=damping, relationship_weight_property="weight",
                                       source_nodes=source_nodes, concurrency=1, log_progress=False)
     finally:
-        graph.drop(fail_if_missing=False)
+        communities.drop_projection(graph)
     accounts = communities.node_accounts(result["nodeId"])
     return {accounts[n]: float(s) for n, s in zip(result["nodeId"], result["score"])}
 

@@ -1,0 +1,3 @@
+// Forget a GDS graph detection has dropped.
+MATCH (p:GdsProjection {name: $name})
+DELETE p
