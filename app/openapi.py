@@ -55,6 +55,10 @@ SPEC = {
                              "responses": {"200": _JSON, "503": _ERROR}}},
         "/api/openapi.json": _get("This description"),
         "/api/whoami": _get("The authenticated user and role"),
+        "/api/users/{user_name}/logout": {"post": {
+            "summary": "Log a user out everywhere: every session issued before now is refused (role admin)",
+            "parameters": [_path_param("user_name")],
+            "responses": {"200": _JSON, "401": _ERROR, "403": _ERROR, "404": _ERROR}}},
         "/api/overview": _get("Node counts per label and the GDS version"),
         "/api/search": _get("Search accounts and identifiers (id, e-mail, org, IP, CIDR, card, device, proxy network)",
                             _query_param("q", description="what to look for")),
