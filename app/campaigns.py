@@ -1,7 +1,6 @@
 """Campaigns dashboard, campaign detail (evidence, accounting, network, members, export) and cases."""
 from __future__ import annotations
 
-import csv
 import io
 import json
 
@@ -12,7 +11,7 @@ from markupsafe import Markup
 from app import graphview
 from app.auth import require_role
 from app.investigate import json_view, note, respond, shown
-from graph import audit, cases
+from graph import audit, cases, csv_export
 from graph.errors import LinkwatchError
 
 bp = Blueprint("campaigns", __name__)
@@ -168,12 +167,10 @@ def members_csv(campaign_id: str):
     _campaign_or_404(campaign_id)
     rows = shown("ui/campaign_members", campaign=campaign_id, skip=0, limit=10_000_000)
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["account_id", "org", "created_at", "score", "cohesion", "requests", "capabilities", "label"])
-    for r in rows:
-        writer.writerow([r["account"], r["org"] or "", r["created_at"] or "", r["score"], r["cohesion"],
-                         r["requests"] if r["requests"] is not None else "", ";".join(r["capabilities"] or []),
-                         r["label"] or ""])
+    csv_export.write_rows(out, ["account_id", "org", "created_at", "score", "cohesion", "requests", "capabilities",
+                                "label"],
+                          ([r["account"], r["org"], r["created_at"], r["score"], r["cohesion"], r["requests"],
+                            ";".join(r["capabilities"] or []), r["label"]] for r in rows))
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{campaign_id}-members.csv"'})
 

@@ -47,6 +47,12 @@ def generate():
 
     try:
         result = reports.generate(trigger="web")
+    except reports.ReportFailed as exc:  # recorded as a failed report; the data, not the request, is at fault
+        audit.record("report.generate", current_user.name, subject=exc.report_id, error=str(exc))
+        if json_view():
+            return jsonify(error=str(exc), report_id=exc.report_id), 422
+        flash(str(exc))
+        return redirect(url_for(".listing"))
     except LinkwatchError as exc:
         if json_view():
             return jsonify(error=str(exc)), 400
