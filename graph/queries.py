@@ -112,6 +112,10 @@ def save(owner: str, title: str, query: str, description: str = "", params: dict
 
     if not title.strip():
         raise QueryFileError("a saved query needs a title")
+    if params is not None and not isinstance(params, dict):
+        raise QueryFileError("params must be a JSON object of parameter defaults, e.g. {\"account\": \"a-1\"}")
+    if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+        raise QueryFileError("tags must be a list of strings")
     console.screen(query)  # the library holds only queries the console would run
     saved = SavedQuery(id=query_id or f"u-{secrets.token_hex(6)}", title=title.strip(), query=query.strip(),
                        description=description.strip(), params=params or {},
