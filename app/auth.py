@@ -29,6 +29,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import params
 from graph import audit, db
 from graph.errors import LinkwatchError
 
@@ -256,8 +257,8 @@ def safe_next(target) -> str:
 def login():
     if request.method == "GET":
         return render_template("login.html", next=request.args.get("next", ""))
-    name = request.form.get("username", "").strip()
-    password = request.form.get("password", "")
+    name = params.to_text(request.form.get("username"), "username", max_len=200).strip()
+    password = params.to_text(request.form.get("password"), "password", max_len=1024)
     key = (request.remote_addr or "?", name.lower())
     throttle: LoginThrottle = current_app.extensions["linkwatch_login_throttle"]
     if throttle.blocked(key):
