@@ -7,6 +7,7 @@ import re
 from urllib.parse import unquote
 
 import pytest
+from hypothesis import strategies as st
 import requests
 from flask import url_for
 
@@ -215,3 +216,52 @@ def test_the_id_encoding_round_trips():
         assert "/" not in encoded and "%" not in encoded and not encoded.startswith(".")
     assert ids.encode("acct-1") == "acct-1" and ids.decode("~not base64!") == "~not base64!"
     assert unquote(ids.encode("a b")) == ids.encode("a b")
+
+
+# ---- every route, generated input ------------------------------------------------------------------------
+
+QUERY_NAMES = ["page", "min_score", "flagged", "active", "capability", "status", "lineage", "sort", "order", "q",
+               "download", "next", "query", "params", "tag"]
+NOT_FUZZED = {"auth.logout", "auth.logout_everywhere", "auth.login", "static", "graphview.vis_asset",
+              "reports.generate", "reports.generate_json"}  # session enders; files; a whole report per call
+nasty_text = st.one_of(st.text(max_size=40), st.sampled_from(
+    ["inf", "-inf", "nan", "1e999", "99999999999999999999999", "-1", "0", "1", "%00", "..", "/", "\\", "~", "~~~",
+     "\ud7ff", "{", "[]", "{}", "null", "true", "a" * 3000]))
+
+
+def test_every_route_survives_generated_parameters(world):
+    """Every rule of the app (pages and JSON, GET and POST) with generated ids, query strings and form bodies."""
+    from hypothesis import HealthCheck, given, settings, strategies as hst
+
+    app = world[0]
+    client = app.test_client()
+    assert client.post("/login", data={"username": "ana", "password": PASSWORD,
+                                       "csrf_token": _token(client)}).status_code == 302
+    token = _token(client)
+    routes = [(rule, method) for rule in app.url_map.iter_rules() if rule.endpoint not in NOT_FUZZED
+              for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    failures: list[str] = []
+    statuses: dict[int, int] = {}
+
+    @settings(max_examples=300, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(route=hst.sampled_from(routes), values=hst.fixed_dictionaries({}, optional={
+        name: nasty_text for name in QUERY_NAMES}), ident=nasty_text.filter(bool), form=hst.dictionaries(
+        hst.sampled_from(["seeds", "top", "status", "assignee", "note", "title", "query"]), nasty_text, max_size=4))
+    def exercise(route, values, ident, form):
+        rule, method = route
+        url = rule.build({name: (ident if name not in ("kind",) else ident[:10]) for name in rule.arguments},
+                         append_unknown=False)[1]
+        response = client.open(url, method=method, query_string=values, data={**form, "csrf_token": token})
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        if response.status_code >= 500:
+            failures.append(f"{method} {url} {values} {form} -> {response.status_code}")
+
+    exercise()
+    assert failures == [], "\n".join(failures[:20])
+    assert statuses.get(200, 0) > 20 and statuses.get(400, 0) > 20 and statuses.get(404, 0) > 0, statuses
+    assert client.get("/api/whoami").get_json()["name"] == "ana"  # still logged in: nothing ended the session
+
+
+def _token(client) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
