@@ -3,8 +3,9 @@
 A value that does not fit answers 400 with a message naming the parameter and what it accepts (never a
 500, never a silent default). Limits are named settings (docs/configuration.md, docs/web.md):
 
-* ``LINKWATCH_WEB_MAX_JSON_DEPTH``: nesting of a JSON request body, checked on the raw text *before* it is
-  parsed (so 100,000 brackets cost a scan, not a RecursionError);
+* ``LINKWATCH_WEB_MAX_JSON_BYTES``: size of a JSON request body (checked before it is parsed);
+* ``LINKWATCH_WEB_MAX_JSON_DEPTH``: nesting of a JSON request body (a body nested beyond the parser's own
+  recursion limit, such as 100,000 brackets, is refused as too deep rather than ending in RecursionError);
 * ``LINKWATCH_WEB_MAX_PAGE``: the highest page number of a paged list;
 * ``LINKWATCH_WEB_MAX_PARAM_CHARS``: characters of one text parameter.
 
@@ -16,6 +17,7 @@ Unicode (a lone surrogate such as ``"\\ud800"`` cannot be stored or sent to Neo4
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from flask import request
@@ -24,6 +26,7 @@ from werkzeug.exceptions import BadRequest
 from graph.config import setting
 
 INT64 = (-(2 ** 63), 2 ** 63 - 1)
+_INTEGER = re.compile(r"[+-]?[0-9]{1,20}")
 
 
 class ParamError(BadRequest):
@@ -45,6 +48,10 @@ def max_json_depth() -> int:
     return int(setting("LINKWATCH_WEB_MAX_JSON_DEPTH"))
 
 
+def max_json_bytes() -> int:
+    return int(setting("LINKWATCH_WEB_MAX_JSON_BYTES"))
+
+
 # ---- plain values (from anywhere) -------------------------------------------------------------------------
 
 def to_int(value: Any, name: str, lo: int, hi: int) -> int:
@@ -55,7 +62,7 @@ def to_int(value: Any, name: str, lo: int, hi: int) -> int:
         value = int(value)
     if isinstance(value, str):
         text = value.strip()
-        if not (text.lstrip("+-").isdigit() and text.isascii() and len(text) <= 20):
+        if not _INTEGER.fullmatch(text):
             raise ParamError(f"{name} must be a whole number from {lo:,} to {hi:,} (got {_shown(value)})")
         value = int(text)
     if not isinstance(value, int) or not lo <= value <= hi:
@@ -157,51 +164,34 @@ def json_object() -> dict:
 
 # ---- the JSON body as a whole ----------------------------------------------------------------------------
 
-def json_depth(raw: bytes, limit: int) -> int | None:
-    """The bracket nesting of JSON text, or None as soon as it exceeds ``limit`` (strings skipped)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
-            if depth > limit:
-                return None
-            deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-    return deepest
-
-
-def check_value(value: Any, where: str = "body") -> None:
+def check_value(value: Any, max_depth: int | None = None, where: str = "body") -> None:
     """Raise ParamError unless every part of a decoded JSON value can be used and stored (see module doc)."""
-    stack = [(value, where)]
+    limit = max_json_depth() if max_depth is None else max_depth
+    stack = [(value, 0, where)]  # (item, nesting depth, top-level key it sits under)
+    pop, push = stack.pop, stack.append
     while stack:
-        item, path = stack.pop()
-        if isinstance(item, bool) or item is None:
-            continue
-        if isinstance(item, int):
+        item, depth, path = pop()
+        kind = type(item)
+        if kind is str:
+            if not item.isascii():
+                _check_unicode(item, path)
+        elif kind is int:
             if not INT64[0] <= item <= INT64[1]:
                 raise ParamError(f"{path}: integer out of range (at most 64 bits: {INT64[0]} to {INT64[1]})")
-        elif isinstance(item, float):
+        elif kind is float:
             if not math.isfinite(item):
                 raise ParamError(f"{path}: numbers must be finite (NaN, Infinity and 1e400-like values are refused)")
-        elif isinstance(item, str):
-            _check_unicode(item, path)
-        elif isinstance(item, list):
-            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(item))
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                _check_unicode(key, f"{path} key")
-                stack.append((child, f"{path}.{key}" if len(key) < 40 else f"{path}.{key[:37]}..."))
+        elif kind is list or kind is dict:
+            if depth >= limit:
+                raise ParamError(f"the JSON body is nested deeper than {limit} levels (LINKWATCH_WEB_MAX_JSON_DEPTH)")
+            if kind is dict:
+                for key, child in item.items():
+                    if not key.isascii():
+                        _check_unicode(key, f"{path} key")
+                    push((child, depth + 1, f"{path}.{key[:40]}" if depth == 0 else path))
+            else:
+                for child in item:
+                    push((child, depth + 1, path))
 
 
 def _check_unicode(text: str, path: str) -> None:
@@ -212,16 +202,22 @@ def _check_unicode(text: str, path: str) -> None:
 
 
 def check_json_body() -> None:
-    """Before every view: a JSON body too deeply nested, or holding values no view can use, answers 400."""
+    """Before every view: a JSON body too large, too deeply nested, not an object, or holding values no view
+    can use answers 400 (the view then reads the already decoded body)."""
     if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json:
         return
+    if (request.content_length or 0) > max_json_bytes():
+        raise ParamError(f"a JSON body holds at most {max_json_bytes():,} bytes (LINKWATCH_WEB_MAX_JSON_BYTES)")
     raw = request.get_data(cache=True)
     if not raw:
         return
-    if json_depth(raw, max_json_depth()) is None:
+    if len(raw) > max_json_bytes():
+        raise ParamError(f"a JSON body holds at most {max_json_bytes():,} bytes (LINKWATCH_WEB_MAX_JSON_BYTES)")
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested beyond the parser's own limit (about a thousand levels)
         raise ParamError(f"the JSON body is nested deeper than {max_json_depth()} levels "
-                         "(LINKWATCH_WEB_MAX_JSON_DEPTH)")
-    body = request.get_json(silent=True)
+                         "(LINKWATCH_WEB_MAX_JSON_DEPTH)") from None
     if body is not None:
         if not isinstance(body, dict):  # every JSON endpoint of the app takes an object
             raise ParamError(f"send a JSON object as the request body (got a {type(body).__name__})")

@@ -51,6 +51,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "LINKWATCH_MAIL_TO": ("", "recipients of report e-mails, comma-separated"),
     "LINKWATCH_SECRET_KEY": ("", "Flask session signing key (default: generated once into <LINKWATCH_HOME>/flask-secret-key)"),
     "LINKWATCH_SECURE_COOKIES": ("0", "1 = session cookies only over HTTPS (set it behind a TLS proxy)"),
+    "LINKWATCH_WEB_MAX_JSON_BYTES": ("1048576", "web: bytes a JSON request body may have (larger = 400; files are uploaded as multipart, not JSON)"),
     "LINKWATCH_WEB_MAX_JSON_DEPTH": ("32", "web: nesting levels a JSON request body may have (checked before it is parsed; deeper = 400)"),
     "LINKWATCH_WEB_MAX_PAGE": ("100000", "web: highest page number of a paged list (higher = 400)"),
     "LINKWATCH_WEB_MAX_PARAM_CHARS": ("2000", "web: characters of one text parameter such as a search (longer = 400)"),

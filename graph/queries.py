@@ -97,8 +97,11 @@ def library() -> list[SavedQuery]:
 
 
 def _from_row(row: dict) -> SavedQuery:
+    params = json.loads(row["params"] or "{}")
+    if not isinstance(params, dict):  # stored before save() checked it: no defaults rather than a broken query
+        params = {}
     return SavedQuery(id=row["id"], title=row["title"], description=row["description"] or "", query=row["query"],
-                      params=json.loads(row["params"] or "{}"), tags=list(row["tags"] or []), owner=row["owner"])
+                      params=params, tags=list(row["tags"] or []), owner=row["owner"])
 
 
 def user_queries(owner: str) -> list[SavedQuery]:

@@ -130,3 +130,19 @@ def test_console_csv_export_neutralises_formula_cells(live_server, page):
     assert list(csv.reader(io.StringIO(text))) == [
         ["f", "n", "g", "s", "p"], ["'=HYPERLINK(\"http://evil.example\",\"x\")", "-1", "'@SUM(1)", "'-2", "plain"]]
     assert page.outside_requests == []
+
+
+def test_an_account_whose_id_holds_any_character_opens_from_its_link(live_server, page, empty_db):
+    hostile = "team/ü 50%?#../x"
+    empty_db.execute_query("MATCH (pm:PaymentMethod {value: 'pm_1'}) "
+                           "CREATE (:Account {account_id: $id, org: 'Slash Org'})-[:HAS_IDENTIFIER {kind: 'payment'}]->(pm)",
+                           id=hostile)
+    _log_in(page, live_server, "/identifiers/payment/pm_1")
+    assert page.url == f"{live_server}/identifiers/payment/pm_1"
+    with page.expect_navigation():
+        page.get_by_role("link", name=hostile, exact=True).click()
+    assert urlparse(page.url).netloc == urlparse(live_server).netloc
+    assert page.locator("h1").inner_text().find(hostile) >= 0
+    assert "Slash Org" in page.content()
+    page.go_back()
+    assert page.url == f"{live_server}/identifiers/payment/pm_1"

@@ -225,7 +225,7 @@ QUERY_NAMES = ["page", "min_score", "flagged", "active", "capability", "status",
 NOT_FUZZED = {"auth.logout", "auth.logout_everywhere", "auth.login", "static", "graphview.vis_asset",
               "reports.generate", "reports.generate_json"}  # session enders; files; a whole report per call
 nasty_text = st.one_of(st.text(max_size=40), st.sampled_from(
-    ["inf", "-inf", "nan", "1e999", "99999999999999999999999", "-1", "0", "1", "%00", "..", "/", "\\", "~", "~~~",
+    ["inf", "-inf", "nan", "1e999", "99999999999999999999999", "-1", "0", "1", "--5", "+-1", "\u0663", "\u00b2", "%00", "..", "/", "\\", "~", "~~~",
      "\ud7ff", "{", "[]", "{}", "null", "true", "a" * 3000]))
 
 
@@ -265,3 +265,16 @@ def test_every_route_survives_generated_parameters(world):
 
 def _token(client) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+
+
+def test_a_json_body_over_the_size_limit_is_refused_before_parsing(world):
+    body = b'{"query": "RETURN 1", "params": {"x": "' + b"a" * (1024 * 1024) + b'"}}'
+    _bad(requests.post(f"{world[1]}/api/cypher", data=body, headers={**bearer("ana"), "Content-Type": "application/json"}),
+         "a JSON body holds at most 1,048,576 bytes")
+
+
+def test_a_saved_query_stored_with_bad_params_still_exports(world):
+    db.run("app/saved_query_save", id="u-legacy", owner="ana", title="legacy", query="RETURN 1",
+           description="", params='"zz"', tags=[])
+    response = requests.get(f"{world[1]}/api/queries/u-legacy.cypher", headers=bearer("ana"))
+    assert response.status_code == 200 and response.text.startswith("// title: legacy")
