@@ -3,8 +3,8 @@
 schemathesis turns every operation of the description into a hypothesis strategy (path, query, body); each
 generated request goes to a real waitress server on 127.0.0.1 with an admin's bearer token, against the real
 Neo4j. Whatever the input — fitting the description (positive) or deliberately not (negative) — the server
-must not answer 5xx. Bounded: LINKWATCH_FUZZ_EXAMPLES requests per operation and mode (default 15, about a
-minute and a half in all); every failure is collected, so one run names all of them.
+must not answer 5xx. Bounded: LINKWATCH_FUZZ_EXAMPLES requests per operation and mode (default 10: one to two
+minutes on two cores); every failure is collected, so one run names all of them.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from app import auth, create_app
 from test_routes_roles import app as _roles_world  # noqa: F401 - the fixture's small world (accounts, a campaign)
 from webtools import live_server
 
-EXAMPLES = int(os.environ.get("LINKWATCH_FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("LINKWATCH_FUZZ_EXAMPLES", "10"))
 
 
 @pytest.fixture

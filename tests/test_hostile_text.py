@@ -54,7 +54,7 @@ hostile_text = st.one_of(st.sampled_from(HOSTILE), st.text(min_size=1, max_size=
                                   min_size=1, max_size=10).map("".join))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(names=st.lists(hostile_text, min_size=1, max_size=3, unique=True),
        capabilities=st.lists(hostile_text, min_size=1, max_size=8, unique=True))
 def test_charts_draw_any_label_as_plain_text(names, capabilities):
