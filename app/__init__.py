@@ -6,6 +6,7 @@ import secrets
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
 
 from graph import console
 from graph.config import managed_paths, setting
@@ -34,9 +35,13 @@ def _wants_json() -> bool:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from app import auth, campaigns, console_views, graphview, investigate, openapi, reports_views, runcache, views
+    from app import auth, campaigns, console_views, graphview, ids, investigate, openapi, params, reports_views, \
+        runcache, views
 
     app = Flask(__name__)
+    # ids with any character are routable: `id`/`anyid` converters (app/ids.py); `//` inside an id is kept
+    app.url_map.converters.update(id=ids.IdConverter, anyid=ids.AnyIdConverter)
+    app.url_map.merge_slashes = False
     app.config.update(
         SECRET_KEY=_secret_key(),
         SESSION_COOKIE_HTTPONLY=True,
@@ -84,13 +89,24 @@ def create_app(test_config: dict | None = None) -> Flask:
             csrf.protect()
         return None
 
+    # a JSON body nested too deep or holding values nothing can use answers 400 before any view reads it
+    app.before_request(params.check_json_body)
+
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):
         if _wants_json():
             return jsonify(error=f"CSRF check failed: {exc.description}"), 400
         return render_template("error.html", code=400, message=f"CSRF check failed: {exc.description}"), 400
 
+    @app.errorhandler(400)
+    def _bad_request(exc):
+        message = exc.description if isinstance(exc, HTTPException) and exc.description else "Bad request."
+        if _wants_json():
+            return jsonify(error=message), 400
+        return render_template("error.html", code=400, message=message), 400
+
     for code, message in ((403, "You do not have access to this page."), (404, "Not found."),
+                          (405, "This method is not allowed here."), (413, "The request body is too large."),
                           (500, "Something went wrong on the server; the error was logged.")):
         def handler(exc, code=code, message=message):
             if _wants_json():

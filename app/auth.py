@@ -8,6 +8,10 @@
   stored (the secret is 32 random bytes, so a slow hash adds nothing). Scripts
   send ``Authorization: Bearer <token>``; such requests need no CSRF token.
 * Failed logins are rate-limited per client address and user name.
+* Sessions can be revoked server-side: each user has a ``session_version`` (on its (:User) node), a
+  session holds the version it was issued with (inside its user id, ``name:version``, so a remember-me
+  cookie would carry it too), and every request compares the two. Logout, a password or role change,
+  disabling and "log out everywhere" bump the version: every older cookie stops working at once.
 """
 from __future__ import annotations
 
@@ -16,14 +20,17 @@ import hmac
 import secrets
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from functools import wraps
+from urllib.parse import quote, unquote, urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from graph import db
+from app import params
+from graph import audit, db
 from graph.errors import LinkwatchError
 
 ROLES = ("viewer", "analyst", "admin")
@@ -46,9 +53,11 @@ class User(UserMixin):
     role: str
     disabled: bool = False
     via_token: bool = False
+    session_version: int = 0
 
     def get_id(self) -> str:
-        return self.name
+        # what flask-login stores in the session (and would in a remember cookie): name and session version
+        return f"{self.name}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:
@@ -59,7 +68,8 @@ class User(UserMixin):
 
 
 def _user(record: dict, via_token: bool = False) -> User:
-    return User(name=record["name"], role=record["role"], disabled=bool(record.get("disabled")), via_token=via_token)
+    return User(name=record["name"], role=record["role"], disabled=bool(record.get("disabled")), via_token=via_token,
+                session_version=int(record.get("session_version") or 0))
 
 
 def find_user(name: str) -> dict | None:
@@ -83,6 +93,14 @@ def save_user(name: str, role: str, password: str) -> None:
 def set_disabled(name: str, disabled: bool) -> None:
     if not db.run("app/user_set_disabled", name=name, disabled=disabled):
         raise UserError(f"no user named {name!r}")
+
+
+def end_sessions(name: str) -> int:
+    """Log ``name`` out everywhere: every session issued before now is refused. Returns the new version."""
+    rows = db.run("app/user_end_sessions", name=name)
+    if not rows:
+        raise UserError(f"no user named {name!r}")
+    return rows[0]["session_version"]
 
 
 def list_users() -> list[dict]:
@@ -150,9 +168,14 @@ class LoginThrottle:
 
 
 @login_manager.user_loader
-def _load_user(name: str) -> User | None:
-    record = find_user(name)
-    return _user(record) if record and not record.get("disabled") else None
+def _load_user(session_id: str) -> User | None:
+    """The user of a session, if the session's version is still the user's (else the session was revoked)."""
+    name, _, version = session_id.rpartition(":")
+    record = find_user(name) if name else None
+    if not record or record.get("disabled"):
+        return None
+    user = _user(record)
+    return user if version == str(user.session_version) else None
 
 
 @login_manager.request_loader
@@ -167,7 +190,11 @@ def _load_user_from_bearer(req) -> User | None:
 def _unauthorized():
     if request.path.startswith("/api/") or request.path.endswith(".json") or request.headers.get("Authorization"):
         return {"error": "authentication required"}, 401
-    return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+    # the path percent-encoded, so that the login page's `next` is plain ASCII (see safe_next)
+    target = quote(request.path, safe="/:@!$&'()*+,;=-._~")
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    return redirect(url_for("auth.login", next=target))
 
 
 def require_role(role: str):
@@ -187,19 +214,51 @@ def require_role(role: str):
     return decorator
 
 
-def _safe_next(target: str | None) -> str:
-    # Only same-site relative paths: never redirect to another host after login.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.index")
+# Characters a browser drops from a URL before reading it (TAB, LF, CR anywhere), and other characters no
+# redirect target of ours ever holds: control, format and line/paragraph separator characters, surrogates.
+_REFUSED_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+_DECODE_ROUNDS = 4  # percent-decoding applied before checking ("%2509" -> "%09" -> TAB)
+
+
+def _decodings(target: str) -> list[str]:
+    """``target`` and its successive percent-decodings (a browser or proxy may decode once or twice)."""
+    forms = [target]
+    for _ in range(_DECODE_ROUNDS):
+        decoded = unquote(forms[-1], errors="surrogateescape")
+        if decoded == forms[-1]:
+            break
+        forms.append(decoded)
+    return forms
+
+
+def safe_next(target) -> str:
+    """``target`` when it is a same-origin relative path, else ``/``.
+
+    Refused: anything not starting with exactly one ``/``; ``//`` or ``/\\`` (another host) in any
+    percent-decoded form; a backslash; a control, format or separator character anywhere (browsers
+    drop TAB, LF and CR, so ``/<TAB>/evil.example`` would become ``//evil.example``); a scheme or host.
+    """
+    fallback = "/"
+    if not isinstance(target, str) or not target.startswith("/") or len(target) > 2048:
+        return fallback
+    for form in _decodings(target):
+        if "\\" in form or form.startswith("//"):
+            return fallback
+        if any(unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in form):
+            return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    # the Location header is ASCII: non-ASCII path characters travel percent-encoded
+    return quote(target, safe="/?#&=;:@!$'()*+,%-._~[]")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "GET":
         return render_template("login.html", next=request.args.get("next", ""))
-    name = request.form.get("username", "").strip()
-    password = request.form.get("password", "")
+    name = params.to_text(request.form.get("username"), "username", max_len=200).strip()
+    password = params.to_text(request.form.get("password"), "password", max_len=1024)
     key = (request.remote_addr or "?", name.lower())
     throttle: LoginThrottle = current_app.extensions["linkwatch_login_throttle"]
     if throttle.blocked(key):
@@ -212,13 +271,28 @@ def login():
                                next=request.form.get("next", "")), 401
     throttle.succeeded(key)
     session.clear()
-    login_user(_user(record))
-    return redirect(_safe_next(request.form.get("next")))
+    # no remember-me cookie: a session ends with the browser, and with its version (see the module doc)
+    login_user(_user(record), remember=False)
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated and not current_user.via_token:
+        end_sessions(current_user.name)  # a copy of this session's cookie must not outlive the logout
     logout_user()
     session.clear()
     flash("Logged out.")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/api/users/<user_name>/logout", methods=["POST"])
+@require_role("admin")
+def logout_everywhere(user_name: str):
+    """Admin: end every session of a user (its API tokens are revoked separately)."""
+    try:
+        version = end_sessions(user_name)
+    except UserError as exc:
+        return {"error": str(exc)}, 404
+    audit.record("user.logout_everywhere", current_user.name, subject=f"user:{user_name}")
+    return {"name": user_name, "session_version": version}

@@ -1,18 +1,18 @@
 """Campaigns dashboard, campaign detail (evidence, accounting, network, members, export) and cases."""
 from __future__ import annotations
 
-import csv
 import io
 import json
+import re
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
-from app import graphview
+from app import graphview, params
 from app.auth import require_role
 from app.investigate import json_view, note, respond, shown
-from graph import audit, cases
+from graph import audit, cases, csv_export
 from graph.errors import LinkwatchError
 
 bp = Blueprint("campaigns", __name__)
@@ -21,21 +21,8 @@ PAGE_SIZE = 50
 MEMBER_PAGE_SIZE = 100
 NETWORK_MEMBERS = 150  # members drawn in the network view (highest scores); the table lists all of them
 NETWORK_SHARED = 60
-SORT_KEYS = {"score", "size", "requests", "first_activity", "last_activity", "campaign_id"}
-
-
-def _int(name: str, default: int, low: int = 0) -> int:
-    try:
-        return max(low, int(request.args.get(name, default)))
-    except ValueError:
-        return default
-
-
-def _float(name: str, default: float) -> float:
-    try:
-        return float(request.args.get(name, default))
-    except ValueError:
-        return default
+SORT_KEYS = ("score", "size", "requests", "first_activity", "last_activity", "campaign_id")
+MAX_SCORE = 100.0  # campaign scores are 0-100
 
 
 def _parse_json(value, default):
@@ -68,30 +55,29 @@ def _campaign_rows(filters: dict) -> list[dict]:
 @require_role("viewer")
 def dashboard():
     filters = {
-        "min_score": _float("min_score", 0.0),
-        "flagged_only": request.args.get("flagged", "1") == "1",
-        "active_only": request.args.get("active", "1") == "1",
+        "min_score": params.float_arg("min_score", 0.0, 0.0, MAX_SCORE),
+        "flagged_only": params.flag_arg("flagged", True),
+        "active_only": params.flag_arg("active", True),
     }
     cases_by_id = {c["campaign_id"]: c for c in shown("ui/campaign_cases")}
     rows = []
     for row in _campaign_rows(filters):
         case = cases_by_id.get(row["campaign_id"], {})
         rows.append({**row, "case_status": case.get("status") or "new", "assignee": case.get("assignee")})
-    capability = request.args.get("capability", "").strip().lower()
-    status = request.args.get("status", "").strip()
-    lineage = request.args.get("lineage", "").strip()
+    capability = params.text_arg("capability").strip().lower()
+    status = params.text_arg("status").strip()
+    lineage = params.text_arg("lineage").strip()
     if capability:
         rows = [r for r in rows if capability in r["capabilities"]]
     if status:
         rows = [r for r in rows if r["case_status"] == status]
     if lineage:
         rows = [r for r in rows if r["lineage"] == lineage]
-    sort = request.args.get("sort", "score")
-    sort = sort if sort in SORT_KEYS else "score"
-    descending = request.args.get("order", "desc") != "asc"
+    sort = params.choice_arg("sort", "score", SORT_KEYS)
+    descending = params.choice_arg("order", "desc", ("desc", "asc")) == "desc"
     present = sorted((r for r in rows if r[sort] is not None), key=lambda r: r[sort], reverse=descending)
     rows = present + [r for r in rows if r[sort] is None]  # missing values last, whatever the order
-    page = _int("page", 1, low=1)
+    page = params.page_arg()
     shown_rows = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     return respond("campaigns.html", json_view(), campaigns=shown_rows, total=len(rows), page=page,
                    pages=max(1, -(-len(rows) // PAGE_SIZE)), sort=sort, order="desc" if descending else "asc",
@@ -138,12 +124,12 @@ def _network(members: list[dict], shared: list[dict]) -> dict:
     return graphview.network(nodes, rels, max_nodes=NETWORK_MEMBERS + NETWORK_SHARED)
 
 
-@bp.route("/campaigns/<campaign_id>")
-@bp.route("/api/campaigns/<campaign_id>", endpoint="campaign_json")
+@bp.route("/campaigns/<id:campaign_id>")
+@bp.route("/api/campaigns/<id:campaign_id>", endpoint="campaign_json")
 @require_role("viewer")
 def campaign(campaign_id: str):
     found = _campaign_or_404(campaign_id)
-    page = _int("page", 1, low=1)
+    page = params.page_arg()
     members = _per_run(("members", campaign_id, page), lambda: shown(
         "ui/campaign_members", campaign=campaign_id, skip=(page - 1) * MEMBER_PAGE_SIZE, limit=MEMBER_PAGE_SIZE + 1))
     drawing = _per_run(("drawing", campaign_id), lambda: _drawing(campaign_id))
@@ -162,44 +148,52 @@ def campaign(campaign_id: str):
     return respond("campaign.html", False, **per_run, **live, run_part=run_part)
 
 
-@bp.route("/campaigns/<campaign_id>/members.csv")
+@bp.route("/campaigns/<id:campaign_id>/members.csv")
 @require_role("viewer")
 def members_csv(campaign_id: str):
     _campaign_or_404(campaign_id)
     rows = shown("ui/campaign_members", campaign=campaign_id, skip=0, limit=10_000_000)
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["account_id", "org", "created_at", "score", "cohesion", "requests", "capabilities", "label"])
-    for r in rows:
-        writer.writerow([r["account"], r["org"] or "", r["created_at"] or "", r["score"], r["cohesion"],
-                         r["requests"] if r["requests"] is not None else "", ";".join(r["capabilities"] or []),
-                         r["label"] or ""])
+    csv_export.write_rows(out, ["account_id", "org", "created_at", "score", "cohesion", "requests", "capabilities",
+                                "label"],
+                          ([r["account"], r["org"], r["created_at"], r["score"], r["cohesion"], r["requests"],
+                            ";".join(r["capabilities"] or []), r["label"]] for r in rows))
     return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{campaign_id}-members.csv"'})
+                    headers={"Content-Disposition": f'attachment; filename="{_file_safe(campaign_id)}-members.csv"'})
 
 
-@bp.route("/cases/<kind>/<subject_id>", methods=["POST"])
+def _file_safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:100]
+
+
+@bp.route("/cases/<kind>/<anyid:subject_id>", methods=["POST"])
 @require_role("analyst")
 def update_case(kind: str, subject_id: str):
-    data = request.get_json(silent=True) if request.is_json else request.form
+    params.to_choice(kind, "kind", cases.KINDS)
+    data = params.json_object() if request.is_json else request.form
+    status = params.to_text(data.get("status"), "status") or None
+    assignee = data.get("assignee")
+    assignee = None if assignee is None else params.to_text(assignee, "assignee")
+    note = params.to_text(data.get("note"), "note", max_len=cases.MAX_NOTE_LENGTH)
     try:
-        if data.get("status") or data.get("assignee") is not None:
-            cases.update(kind, subject_id, current_user.name, status=data.get("status") or None,
-                         assignee=data.get("assignee"))
-        if (data.get("note") or "").strip():
-            cases.add_note(kind, subject_id, current_user.name, data["note"])
+        if status or assignee is not None:
+            cases.update(kind, subject_id, current_user.name, status=status, assignee=assignee)
+        if note.strip():
+            cases.add_note(kind, subject_id, current_user.name, note)
+        case = cases.get(kind, subject_id) if request.is_json else None
     except LinkwatchError as exc:
         if request.is_json:
             return jsonify(error=str(exc)), 400
         abort(400, description=str(exc))
     if request.is_json:
-        return jsonify(cases.get(kind, subject_id))
+        return jsonify(case)
     target = url_for("campaigns.campaign", campaign_id=subject_id) if kind == "campaign" else \
         url_for("investigate.account", account_id=subject_id)
     return redirect(target)
 
 
 MAX_SEEDS = 5_000
+MAX_TOP = 500  # leads returned at most
 
 
 def _seeds_from(text: str) -> list[str]:
@@ -214,10 +208,13 @@ def seeded():
     from graph.detect import seeded as seeded_search
 
     as_json = json_view()
-    body = (request.get_json(silent=True) or {}) if as_json else request.form
-    raw = body.get("seeds", "")
-    seeds = [str(s) for s in raw] if isinstance(raw, list) else _seeds_from(raw)
-    top = max(1, min(500, int(body.get("top", 50) or 50)))
+    if as_json:
+        body = params.json_object()
+        seeds = params.to_text_list(body.get("seeds", []), "seeds", MAX_SEEDS)
+    else:
+        body = request.form
+        seeds = _seeds_from(params.to_text(body.get("seeds", ""), "seeds", max_len=MAX_SEEDS * 200))
+    top = params.to_int(body.get("top") or 50, "top", 1, MAX_TOP)
     leads, error = [], None
     if request.method == "POST":
         if not seeds:

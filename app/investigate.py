@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 
+from app import params
 from app.auth import require_role
 from graph import cases, cypher, db
 from graph.console import to_json
@@ -53,20 +54,13 @@ def respond(template: str, json_view: bool, **context):
     return render_template(template, **context)
 
 
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 def json_view() -> bool:
     """Whether this request asked for the JSON twin of a page (the same view under /api/)."""
     return request.path.startswith("/api/")
 
 
-@bp.route("/accounts/<account_id>")
-@bp.route("/api/accounts/<account_id>", endpoint="account_json")
+@bp.route("/accounts/<anyid:account_id>")
+@bp.route("/api/accounts/<anyid:account_id>", endpoint="account_json")
 @require_role("viewer")
 def account(account_id: str):
     rows = shown("ui/account", account=account_id)
@@ -83,21 +77,21 @@ def account(account_id: str):
     )
 
 
-@bp.route("/identifiers/<kind>/<path:value>")
-@bp.route("/api/identifiers/<kind>/<path:value>", endpoint="identifier_json")
+@bp.route("/identifiers/<kind>/<anyid:value>")
+@bp.route("/api/identifiers/<kind>/<anyid:value>", endpoint="identifier_json")
 @require_role("viewer")
 def identifier(kind: str, value: str):
     label, query_name = KINDS.get(kind, ("Identifier", "ui/other_identifier_accounts"))
     nodes = shown("ui/identifier_node", label=label, value=value, kind=None if label != "Identifier" else kind)
     if not nodes:
         abort(404)
-    page = _page()
-    params = {"value": value, "skip": (page - 1) * PAGE_SIZE, "limit": PAGE_SIZE + 1}
+    page = params.page_arg()
+    query = {"value": value, "skip": (page - 1) * PAGE_SIZE, "limit": PAGE_SIZE + 1}
     if label == "Identifier":
-        params["kind"] = kind
+        query["kind"] = kind
     elif query_name == "ui/identifier_accounts":
-        params["label"] = label
-    accounts = shown(query_name, **params)
+        query["label"] = label
+    accounts = shown(query_name, **query)
     return respond("identifier.html", json_view(), kind=kind, value=value, node=nodes[0]["node"],
                    accounts=accounts[:PAGE_SIZE], page=page, more=len(accounts) > PAGE_SIZE)
 
@@ -126,7 +120,7 @@ def _ips_in(network: ipaddress.IPv4Network | ipaddress.IPv6Network, limit: int) 
 @bp.route("/api/search", endpoint="search_json")
 @require_role("viewer")
 def search():
-    q = request.args.get("q", "").strip()
+    q = params.text_arg("q").strip()
     results = []
     if q:
         ips: list[str] = []

@@ -22,15 +22,25 @@ def _path_param(name: str) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
-def _query_param(name: str, kind: str = "string", description: str = "") -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": description}
+def _query_param(name: str, kind: str = "string", description: str = "", **schema) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": kind, **schema},
+            "description": description}
+
+
+# the limits app/params.py enforces (named settings: docs/configuration.md)
+_PAGE = _query_param("page", "integer", "1-based page (at most LINKWATCH_WEB_MAX_PAGE)", minimum=1)
+_FLAG = {"enum": ["1", "0"]}
 
 
 SPEC = {
     "openapi": "3.1.0",
     "info": {"title": "Linkwatch API", "version": "1",
              "description": "Account-linkage investigation. Authenticate with `Authorization: Bearer <token>` "
-                            "(from `linkwatch users token NAME`); bearer calls need no CSRF token."},
+                            "(from `linkwatch users token NAME`); bearer calls need no CSRF token. Ids in paths "
+                            "may hold any character: percent-encode them (a `/` may also be sent as it is at the "
+                            "end of a path). A parameter that does not fit answers 400 with {\"error\": …}; JSON "
+                            "bodies are objects, nested at most LINKWATCH_WEB_MAX_JSON_DEPTH levels, with 64-bit "
+                            "integers, finite numbers and valid Unicode (docs/web.md)."},
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
                             "session": {"type": "apiKey", "in": "cookie", "name": "session"}},
@@ -55,6 +65,10 @@ SPEC = {
                              "responses": {"200": _JSON, "503": _ERROR}}},
         "/api/openapi.json": _get("This description"),
         "/api/whoami": _get("The authenticated user and role"),
+        "/api/users/{user_name}/logout": {"post": {
+            "summary": "Log a user out everywhere: every session issued before now is refused (role admin)",
+            "parameters": [_path_param("user_name")],
+            "responses": {"200": _JSON, "401": _ERROR, "403": _ERROR, "404": _ERROR}}},
         "/api/overview": _get("Node counts per label and the GDS version"),
         "/api/search": _get("Search accounts and identifiers (id, e-mail, org, IP, CIDR, card, device, proxy network)",
                             _query_param("q", description="what to look for")),
@@ -62,17 +76,18 @@ SPEC = {
                                            _path_param("account_id")),
         "/api/identifiers/{kind}/{value}": _get(
             "Every account on one identifier (payment, ip, device, email, phone, api_key, proxy_network, asn, "
-            "template, or another kind)", _path_param("kind"), _path_param("value"), _query_param("page", "integer")),
+            "template, or another kind)", _path_param("kind"), _path_param("value"), _PAGE),
         "/api/campaigns": _get(
-            "Campaigns, filtered, sorted and paged", _query_param("min_score", "number"),
-            _query_param("flagged", description="1 (default) = flagged only"),
-            _query_param("active", description="1 (default) = active only"), _query_param("capability"),
+            "Campaigns, filtered, sorted and paged",
+            _query_param("min_score", "number", "lowest campaign score, 0-100", minimum=0, maximum=100),
+            _query_param("flagged", description="1 (default) = flagged only", **_FLAG),
+            _query_param("active", description="1 (default) = active only", **_FLAG), _query_param("capability"),
             _query_param("status", description="case status"), _query_param("lineage"),
-            _query_param("sort", description="score|size|requests|first_activity|last_activity|campaign_id"),
-            _query_param("order", description="desc|asc"), _query_param("page", "integer")),
+            _query_param("sort", enum=["score", "size", "requests", "first_activity", "last_activity", "campaign_id"]),
+            _query_param("order", enum=["desc", "asc"]), _PAGE),
         "/api/campaigns/{campaign_id}": _get(
             "A campaign: evidence, contributions, accounting, network, members (paged), history, case",
-            _path_param("campaign_id"), _query_param("page", "integer")),
+            _path_param("campaign_id"), _PAGE),
         "/api/cypher": {"post": {
             "summary": "Run a read-only Cypher query (role analyst)",
             "requestBody": {"required": True, "content": {"application/json": {
@@ -98,8 +113,10 @@ SPEC = {
         "/api/investigate": {"post": {
             "summary": "Seeded investigation: accounts most linked to known-bad seeds, with evidence paths (role analyst)",
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object",
-                "required": ["seeds"], "properties": {"seeds": {"type": "array", "items": {"type": "string"}},
-                                                      "top": {"type": "integer", "default": 50}}}}}},
+                "required": ["seeds"], "properties": {"seeds": {"type": "array", "maxItems": 5000,
+                                                                "items": {"type": "string"}},
+                                                      "top": {"type": "integer", "default": 50, "minimum": 1,
+                                                              "maximum": 500}}}}}},
             "responses": {"200": _JSON, "400": _ERROR, "403": _ERROR}}},
         "/api/reports": {
             **_get("Past reports, newest first: runs compared, change summary (event -> campaigns), status, "
@@ -111,14 +128,16 @@ SPEC = {
             "summary": "A report file: report.html, report.json, campaigns.csv or indicators.stix.json "
                        "(?download=1 to save it)",
             "parameters": [_path_param("report_id"), _path_param("name"),
-                           _query_param("download", description="1 = Content-Disposition: attachment")],
+                           _query_param("download", description="1 = Content-Disposition: attachment", **_FLAG)],
             "responses": {"200": {"description": "the file"}, "404": _ERROR}}},
         "/cases/{kind}/{subject_id}": {"post": {
             "summary": "Set a case's status/assignee and/or add a note (kind: campaign|account; role analyst)",
-            "parameters": [_path_param("kind"), _path_param("subject_id")],
+            "parameters": [{**_path_param("kind"), "schema": {"enum": ["campaign", "account"]}},
+                           _path_param("subject_id")],
             "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
-                "status": {"enum": ["new", "triage", "confirmed", "dismissed"]}, "assignee": {"type": "string"},
-                "note": {"type": "string"}}}}}},
+                "status": {"enum": ["new", "triage", "confirmed", "dismissed"]},
+                "assignee": {"type": ["string", "null"]},
+                "note": {"type": "string", "maxLength": 10000}}}}}},
             "responses": {"200": _JSON, "400": _ERROR, "403": _ERROR}}},
     },
 }

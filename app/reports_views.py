@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Blueprint, abort, flash, jsonify, redirect, request, send_from_directory, url_for
 from flask_login import current_user
 
+from app import params
 from app.auth import require_role
 from app.investigate import json_view, respond, shown
 from graph import audit
@@ -47,6 +48,12 @@ def generate():
 
     try:
         result = reports.generate(trigger="web")
+    except reports.ReportFailed as exc:  # recorded as a failed report; the data, not the request, is at fault
+        audit.record("report.generate", current_user.name, subject=exc.report_id, error=str(exc))
+        if json_view():
+            return jsonify(error=str(exc), report_id=exc.report_id), 422
+        flash(str(exc))
+        return redirect(url_for(".listing"))
     except LinkwatchError as exc:
         if json_view():
             return jsonify(error=str(exc)), 400
@@ -79,7 +86,7 @@ def report_file(report_id: str, name: str):
     record = reports.get_report(report_id)
     if record is None or not record["path"]:
         abort(404)
-    response = send_from_directory(record["path"], name, as_attachment=request.args.get("download") == "1")
+    response = send_from_directory(record["path"], name, as_attachment=params.flag_arg("download", False))
     response.headers["Content-Security-Policy"] = REPORT_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -75,7 +75,10 @@ def tick(source: list[Path], engine: str, trigger: str = "schedule") -> TickResu
         error = str(exc) if isinstance(exc, LinkwatchError) else f"{type(exc).__name__}: {exc}"
         log.error("scheduled run failed: %s", error, exc_info=not isinstance(exc, LinkwatchError))
         try:
-            report_id = reports.record_failure(error, trigger=trigger)
+            if isinstance(exc, reports.ReportFailed) and exc.report_id:
+                report_id = exc.report_id  # generate() recorded it already
+            else:
+                report_id = reports.record_failure(error, trigger=trigger)
             db.run("schedule/report_details", report_id=report_id, started_at=started.isoformat(),
                    deliveries=[], rejected_rows=0)
         except Exception as record_exc:  # noqa: BLE001 - e.g. Neo4j itself is down: the log is all we have

@@ -30,6 +30,9 @@ def _users(args: argparse.Namespace) -> int:
     elif args.action in ("disable", "enable"):
         auth.set_disabled(args.name, args.action == "disable")
         print(f"user {args.name} {args.action}d")
+    elif args.action == "logout":
+        version = auth.end_sessions(args.name)
+        print(f"user {args.name} logged out everywhere (session version {version})")
     elif args.action == "token":
         token = auth.create_token(args.name, label=args.label or "")
         print(token)
@@ -54,7 +57,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     users = sub.add_parser("users", help="manage web users and API tokens")
-    users.add_argument("action", choices=["add", "list", "disable", "enable", "token", "revoke"])
+    users.add_argument("action", choices=["add", "list", "disable", "enable", "logout", "token", "revoke"],
+                       help="logout: end every web session of the user (API tokens stay; revoke them one by one)")
     users.add_argument("name", nargs="?", help="user name (for revoke: the token or its id)")
     users.add_argument("--role", choices=auth.ROLES, default="viewer")
     users.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")

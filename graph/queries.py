@@ -97,8 +97,11 @@ def library() -> list[SavedQuery]:
 
 
 def _from_row(row: dict) -> SavedQuery:
+    params = json.loads(row["params"] or "{}")
+    if not isinstance(params, dict):  # stored before save() checked it: no defaults rather than a broken query
+        params = {}
     return SavedQuery(id=row["id"], title=row["title"], description=row["description"] or "", query=row["query"],
-                      params=json.loads(row["params"] or "{}"), tags=list(row["tags"] or []), owner=row["owner"])
+                      params=params, tags=list(row["tags"] or []), owner=row["owner"])
 
 
 def user_queries(owner: str) -> list[SavedQuery]:
@@ -112,6 +115,10 @@ def save(owner: str, title: str, query: str, description: str = "", params: dict
 
     if not title.strip():
         raise QueryFileError("a saved query needs a title")
+    if params is not None and not isinstance(params, dict):
+        raise QueryFileError("params must be a JSON object of parameter defaults, e.g. {\"account\": \"a-1\"}")
+    if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+        raise QueryFileError("tags must be a list of strings")
     console.screen(query)  # the library holds only queries the console would run
     saved = SavedQuery(id=query_id or f"u-{secrets.token_hex(6)}", title=title.strip(), query=query.strip(),
                        description=description.strip(), params=params or {},

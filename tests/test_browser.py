@@ -88,3 +88,61 @@ def test_console_runs_a_playbook_and_draws_the_graph_offline(live_server, page):
     assert "read-only" in page.inner_text("#error")
     page.screenshot(path=f"{SHOTS}/console-refused.png", full_page=True)
     assert page.outside_requests == []
+
+
+def _log_in(page, base: str, next_value: str | None = None) -> None:
+    from urllib.parse import quote
+
+    page.goto(f"{base}/login" + (f"?next={quote(next_value, safe='')}" if next_value is not None else ""))
+    page.fill("input[name=username]", "ana")
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+
+
+@pytest.mark.parametrize("next_value", ["/\t/evil.example", "/\n/evil.example", "//evil.example/x",
+                                        "/\\evil.example", "/%09/evil.example", "https://evil.example/",
+                                        "/%5C%5Cevil.example"])
+def test_the_login_redirect_never_leaves_the_origin(live_server, page, next_value):
+    _log_in(page, live_server, next_value)
+    assert page.url == f"{live_server}/"
+    assert "Linkwatch" in page.title()
+    assert page.outside_requests == []
+
+
+def test_the_login_redirect_keeps_a_same_origin_path(live_server, page):
+    _log_in(page, live_server, "/accounts/acct-1?x=1")
+    assert page.url == f"{live_server}/accounts/acct-1?x=1"
+
+
+def test_console_csv_export_neutralises_formula_cells(live_server, page):
+    _log_in(page, live_server, "/console")
+    page.fill("#query", "RETURN '=HYPERLINK(\"http://evil.example\",\"x\")' AS f, -1 AS n, '@SUM(1)' AS g, "
+                        "'-2' AS s, 'plain' AS p")
+    page.click("#run")
+    page.wait_for_selector("#results tbody tr")
+    with page.expect_download() as info:
+        page.click("#export-csv")
+    text = open(info.value.path(), encoding="utf-8").read()
+    import csv
+    import io
+
+    assert list(csv.reader(io.StringIO(text))) == [
+        ["f", "n", "g", "s", "p"], ["'=HYPERLINK(\"http://evil.example\",\"x\")", "-1", "'@SUM(1)", "'-2", "plain"]]
+    assert page.outside_requests == []
+
+
+def test_an_account_whose_id_holds_any_character_opens_from_its_link(live_server, page, empty_db):
+    hostile = "team/ü 50%?#../x"
+    empty_db.execute_query("MATCH (pm:PaymentMethod {value: 'pm_1'}) "
+                           "CREATE (:Account {account_id: $id, org: 'Slash Org'})-[:HAS_IDENTIFIER {kind: 'payment'}]->(pm)",
+                           id=hostile)
+    _log_in(page, live_server, "/identifiers/payment/pm_1")
+    assert page.url == f"{live_server}/identifiers/payment/pm_1"
+    with page.expect_navigation():
+        page.get_by_role("link", name=hostile, exact=True).click()
+    assert urlparse(page.url).netloc == urlparse(live_server).netloc
+    assert page.locator("h1").inner_text().find(hostile) >= 0
+    assert "Slash Org" in page.content()
+    page.go_back()
+    assert page.url == f"{live_server}/identifiers/payment/pm_1"

@@ -204,10 +204,14 @@ def test_a_crash_leaves_no_half_report(history, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(output, "write_csv", broken)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(reports.ReportFailed, match="disk full") as failure:
         reports.generate(out_dir=tmp_path / "r")
     assert list(tmp_path.iterdir()) == []  # neither the report folder nor its temporary sibling
     assert cypher("MATCH (r:Report) WHERE r.path STARTS WITH $p RETURN count(r) AS n", p=str(tmp_path))[0]["n"] == 0
+    # the failure itself is recorded, with the error in one line
+    record = reports.get_report(failure.value.report_id)
+    assert (record["status"], record["error"], record["path"]) == ("failed", "OSError: disk full", None)
+    cypher("MATCH (r:Report {report_id: $id}) DETACH DELETE r", id=failure.value.report_id)
 
 
 # ---- the latest run against the one before ----------------------------------------------------------------

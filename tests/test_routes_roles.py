@@ -23,6 +23,7 @@ STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 WRITE_ROLES = {
     "auth.login": {"anonymous", "viewer", "analyst", "admin"},
     "auth.logout": {"anonymous", "viewer", "analyst", "admin"},
+    "auth.logout_everywhere": {"admin"},
     "campaigns.update_case": {"analyst", "admin"},
     "campaigns.seeded": {"analyst", "admin"},
     "campaigns.investigate_json": {"analyst", "admin"},
@@ -48,7 +49,8 @@ NO_CYPHER_PANEL = {
 # A value for every URL argument, naming things the fixture creates; a new argument name fails the walk.
 SAMPLE_ARGS = {"account_id": "acct-1", "campaign_id": "cmp-1", "kind": "payment", "value": "pm_1",
                "subject_id": "cmp-1", "query_id": "identifiers-of-account", "report_id": "rep-1",
-               "filename": "linkwatch.css", "name": "vis-network.min.js"}
+               "filename": "linkwatch.css", "name": "vis-network.min.js",
+               "user_name": "vera"}
 ENDPOINT_ARGS = {"campaigns.update_case": {"kind": "campaign"}, "reports.report_file": {"name": "report.html"}}
 # Query strings for pages that run nothing without one.
 PAGE_QUERIES = {"investigate.search": "?q=nothing-like-this"}
@@ -165,6 +167,8 @@ def test_each_role_gets_exactly_the_routes_it_is_allowed(app):
             # login and logout change who the session belongs to: they get a session of their own
             client, token = _session(app, role) if endpoint in ("auth.login", "auth.logout") else session
             response = _send(client, method, url, endpoint, token=token)
+            if endpoint in ("auth.logout", "auth.logout_everywhere"):
+                session = _session(app, role)  # logging out (anyone) ends every session of that user
             if method in STATE_CHANGING:
                 allowed = role in WRITE_ROLES[endpoint]
             else:

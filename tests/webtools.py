@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 import re
+import socket
+import threading
+from contextlib import contextmanager
+
+from waitress.server import create_server
 
 from app import auth
 
@@ -20,3 +25,31 @@ def login(client, name: str, password: str = PASSWORD):
 def bearer(name: str) -> dict[str, str]:
     """Authorization header with a new API token of user ``name``."""
     return {"Authorization": f"Bearer {auth.create_token(name)}"}
+
+
+@contextmanager
+def live_server(app):
+    """``app`` served by a real waitress server on 127.0.0.1 (a free port); yields its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = create_server(app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+
+
+def http_login(base: str, name: str, password: str = PASSWORD):
+    """A ``requests`` session logged in through the real login form of the server at ``base``."""
+    import requests
+
+    http = requests.Session()
+    page = http.get(f"{base}/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = http.post(f"{base}/login", data={"username": name, "password": password, "csrf_token": token},
+                         allow_redirects=False)
+    assert response.status_code == 302, response.status_code
+    return http

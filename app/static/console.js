@@ -207,9 +207,14 @@
     URL.revokeObjectURL(link.href);
   }
 
+  // The rule of every CSV export (graph/csv_export.py, OWASP "CSV injection"): a text cell starting with
+  // = + - @ TAB or CR gets a leading ' so that a spreadsheet shows it instead of running it; numbers stay numbers.
+  const FORMULA_START = /^[=+\-@\t\r]/;
+
   function csvCell(value) {
-    const text = cellText(value);
-    return /[",\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+    let text = cellText(value);
+    if (typeof value !== "number" && FORMULA_START.test(text)) text = "'" + text;
+    return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
   }
 
   async function loadHistory() {

@@ -22,7 +22,17 @@ from graph.reports.store import TRIGGERS, get_report, list_reports, new_report_i
 
 FORMATS = tuple(output.FILES)  # html, json, csv, stix
 
-__all__ = ["FORMATS", "ReportResult", "generate", "get_report", "list_reports", "parse_formats", "record_failure"]
+__all__ = ["FORMATS", "ReportFailed", "ReportResult", "generate", "get_report", "list_reports", "parse_formats",
+           "record_failure"]
+MAX_ERROR_CHARS = 300  # of an unexpected failure's message, kept on the failed (:Report) and shown to the user
+
+
+class ReportFailed(LinkwatchError):
+    """Writing a report failed for a reason no option could fix; it is recorded as a failed (:Report)."""
+
+    def __init__(self, message: str, report_id: str | None):
+        super().__init__(message)
+        self.report_id = report_id
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,25 @@ def generate(out_dir: Path | str | None = None, formats=FORMATS, since: str | No
     report_id = new_report_id(now)
     out = Path(out_dir) if out_dir is not None else managed_paths().home / "reports" / report_id
     output.check_target(out)
+    try:
+        return _write(report_id, now, out, formats, since, top, trigger)
+    except LinkwatchError:
+        raise  # a clear message already (no detection run yet, an unknown --since, a folder in the way, …)
+    except Exception as exc:  # noqa: BLE001 - whatever else breaks, the failure is recorded and told in one line
+        raise _failed(exc, trigger) from exc
+
+
+def _failed(exc: Exception, trigger: str) -> ReportFailed:
+    error = " ".join(f"{type(exc).__name__}: {exc}".split())[:MAX_ERROR_CHARS]
+    try:
+        failed_id = record_failure(error, trigger=trigger)
+    except Exception:  # noqa: BLE001 - e.g. Neo4j went away: still one clear line, without a record
+        return ReportFailed(f"the report could not be written ({error}); it could not be recorded either", None)
+    return ReportFailed(f"report {failed_id} failed and was recorded as failed: {error}", failed_id)
+
+
+def _write(report_id: str, now: datetime, out: Path, formats: list[str], since: str | None, top: int,
+           trigger: str) -> ReportResult:
     report = {"report_id": report_id, "created_at": compare.iso(now), "trigger": trigger,
               "files": [output.FILES[name] for name in formats], **compare.collect(since, top)}
     with output.staging(out) as folder:

@@ -3,12 +3,20 @@
 Figures are built with ``matplotlib.figure.Figure`` directly, never pyplot: no display, no global figure
 state, so reports can be produced from the scheduler's threads. The PNGs carry no metadata text (no
 software banner), so the HTML that embeds them holds no address at all.
+
+Every string on a chart (campaign ids, capability labels) is loaded data, and loaded data is attacker-chosen:
+each chart is built and drawn inside ``plain_text()``, so no text artist (title, axis label, tick label,
+legend) parses ``$…$`` as mathtext or hands text to LaTeX.
 """
 from __future__ import annotations
 
 import base64
+from contextlib import contextmanager
 from datetime import date, timedelta
+from functools import wraps
 from io import BytesIO
+
+import matplotlib
 
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
@@ -17,6 +25,31 @@ from graph.reports.compare import parse_time
 
 WIDTH, HEIGHT, DPI = 9.0, 3.6, 100
 MIX_CAPABILITIES = 6  # capabilities named in the mix chart; the rest is "other"
+
+
+# Text is text: every Text made while these hold (also the tick labels made at draw time) has parse_math off.
+PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
+
+
+@contextmanager
+def plain_text():
+    with matplotlib.rc_context(PLAIN_TEXT):
+        yield
+
+
+def _plain_chart(draw):
+    """Build and save the chart with plain-text rendering (the PNG is drawn inside, so tick labels are too)."""
+    @wraps(draw)
+    def wrapped(*args, **kwargs):
+        with plain_text():
+            return draw(*args, **kwargs)
+
+    return wrapped
+
+
+def _legend_label(text: str) -> str:
+    """matplotlib leaves labels starting with ``_`` out of the legend: a loaded label is shown whatever it is."""
+    return " " + text if text.startswith("_") else text
 
 
 def _png(figure: Figure) -> str:
@@ -38,6 +71,7 @@ def _figure(height: float = HEIGHT) -> tuple[Figure, object]:
     return figure, axes
 
 
+@_plain_chart
 def growth(history: dict[str, list[dict]]) -> str:
     """Accounts per detection run for each campaign (from the runs' FOUND edges)."""
     figure, axes = _figure()
@@ -55,6 +89,7 @@ def growth(history: dict[str, list[dict]]) -> str:
     return _png(figure)
 
 
+@_plain_chart
 def activity(series: dict[str, list[dict]]) -> str:
     """Requests per UTC day over each campaign's members."""
     figure, axes = _figure()
@@ -68,6 +103,7 @@ def activity(series: dict[str, list[dict]]) -> str:
     return _png(figure)
 
 
+@_plain_chart
 def capability_mix(mixes: dict[str, dict[str, int]]) -> str:
     """Share of each campaign's requests per capability, one horizontal stacked bar per campaign."""
     totals: dict[str, int] = {}
@@ -85,7 +121,7 @@ def capability_mix(mixes: dict[str, dict[str, int]]) -> str:
             part = mix.get(name, 0) if name != "other" else sum(n for c, n in mix.items() if c not in named)
             shares.append(part / whole)
         if any(shares):
-            axes.barh(campaigns, shares, left=left, label=name)
+            axes.barh(campaigns, shares, left=left, label=_legend_label(name))
             left = [a + b for a, b in zip(left, shares)]
     axes.set_xlim(0, 1)
     axes.xaxis.set_major_formatter(lambda value, _: f"{value:.0%}")

@@ -1,7 +1,6 @@
 """Report files: self-contained HTML, JSON, CSV and STIX, written into a folder that appears whole or not at all."""
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -11,6 +10,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from graph import csv_export
 from graph.errors import LinkwatchError
 
 FILES = {"html": "report.html", "json": "report.json", "csv": "campaigns.csv", "stix": "indicators.stix.json"}
@@ -74,8 +74,7 @@ def stix_text(bundle) -> str:
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
+    """campaigns.csv, through the one CSV writer that neutralises formula cells (graph/csv_export.py)."""
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, CSV_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({**row, "related": " ".join(row["related"]), "flagged": str(row["flagged"]).lower()})
+        csv_export.write_dicts(handle, CSV_COLUMNS, ({**row, "related": " ".join(row["related"]),
+                                                      "flagged": str(row["flagged"]).lower()} for row in rows))
