@@ -250,15 +250,15 @@ def test_graph_results_come_with_a_pyvis_network(api):
 
 
 @pytest.mark.parametrize("raw, words", [
-    ('{"query": "RETURN $n AS n", "params": {"n": 18446744073709551616}}', "64-bit"),
-    ('{"query": "RETURN $n AS n", "params": {"n": -9223372036854775809}}', "64-bit"),
+    ('{"query": "RETURN $n AS n", "params": {"n": 18446744073709551616}}', "64 bits"),
+    ('{"query": "RETURN $n AS n", "params": {"n": -9223372036854775809}}', "64 bits"),
     ('{"query": "RETURN $n AS n", "params": {"n": 1e400}}', "finite"),
-    ('{"query": "RETURN $s AS s", "params": {"s": "\\ud800"}}', "valid text"),
-    ('{"query": "RETURN $s AS s", "params": {"s": {"k": ["\\udfff"]}}}', "valid text"),
-    ('{"query": "RETURN 1 AS \\ud800", "params": {}}', "valid text"),
-    ('{"query": "RETURN $p AS p", "params": {"p": ' + "[" * 40 + "]" * 40 + "}}", "nests deeper"),
-    ('{"query": "RETURN 1", "params": ' + "[" * 100_000 + "]" * 100_000 + "}", "send JSON"),
-    ("[" * 100_000 + "]" * 100_000, "send JSON"),
+    ('{"query": "RETURN $s AS s", "params": {"s": "\\ud800"}}', "lone surrogate"),
+    ('{"query": "RETURN $s AS s", "params": {"s": {"k": ["\\udfff"]}}}', "lone surrogate"),
+    ('{"query": "RETURN 1 AS \\ud800", "params": {}}', "lone surrogate"),
+    ('{"query": "RETURN $p AS p", "params": {"p": ' + "[" * 40 + "]" * 40 + "}}", "nested deeper"),
+    ('{"query": "RETURN 1", "params": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested deeper"),
+    ("[" * 100_000 + "]" * 100_000, "nested deeper"),
     ('{"query": "RETURN 1", "params": "zz"}', "params must be a JSON object"),
 ])
 def test_bad_console_input_is_400_with_a_message(api, raw, words):
