@@ -47,9 +47,14 @@ class Source:
 
     table: str
     path: Path
-    fmt: str  # csv | csv.gz | jsonl | parquet | maxmind-asn | ip2proxy | tor-exits
+    fmt: str  # csv | csv.gz | jsonl | parquet | maxmind-asn | maxmind-geo | ip2proxy | tor-exits
     rename: dict[str, str] = field(default_factory=dict)  # input column -> bundle column
     constants: dict[str, str] = field(default_factory=dict)  # bundle column -> value for every row
+    extra: dict = field(default_factory=dict)  # format-specific inputs (maxmind-geo: the locations files)
+
+
+SYMLINK_REFUSED = ("symbolic link refused: its target is not read (copy the file into the input folder); "
+                   "a link could make the loader read, and echo into rejects, a file outside the input")
 
 
 def file_format(path: Path) -> tuple[str, str] | None:
@@ -76,9 +81,11 @@ def discover(paths: list[Path], log: RejectLog) -> list[Source]:
             sources.append(Source(found[0], path, found[1]))
             continue
         for entry in sorted(path.iterdir()):
-            found = file_format(entry) if entry.is_file() else None
+            found = file_format(entry) if entry.is_file() or entry.is_symlink() else None
             if found and found[0] in TABLES:
                 sources.append(Source(found[0], entry, found[1]))
+            elif entry.is_symlink() and entry.name in TABLES:
+                log.file(entry.name, str(entry), SYMLINK_REFUSED)
             elif entry.is_dir() and entry.name in TABLES:
                 sources.extend(_part_files(entry, log))
             else:
@@ -90,7 +97,7 @@ def _part_files(folder: Path, log: RejectLog) -> list[Source]:
     """A table split into part files, all of one format."""
     parts = []
     for entry in sorted(folder.iterdir()):
-        found = file_format(entry) if entry.is_file() else None
+        found = file_format(entry) if entry.is_file() or entry.is_symlink() else None
         if found is None:
             log.warnings.append(f"{entry}: ignored (not a .csv, .csv.gz, .jsonl or .parquet part file)")
         else:
@@ -278,7 +285,7 @@ def sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def parquet_select(conn: duckdb.DuckDBPyConnection, source: Source, log: RejectLog) -> str | None:
+def parquet_select(conn: duckdb.DuckDBPyConnection, source: Source, log: RejectLog, number: int) -> str | None:
     """SELECT text reading a Parquet file in place, or None when the file is rejected."""
     try:
         described = conn.execute(f"DESCRIBE SELECT * FROM read_parquet({sql_text(str(source.path))})").fetchall()
@@ -308,7 +315,8 @@ def parquet_select(conn: duckdb.DuckDBPyConnection, source: Source, log: RejectL
             selected.append(f'CAST("{present[column.name]}" AS {sql_type}) AS _typed_{column.name}')
         else:
             selected.append(f"NULL::{sql_type} AS _typed_{column.name}")
-    return (f"SELECT {sql_text(str(source.path))} AS _file, file_row_number AS _line, {', '.join(selected)} "
+    return (f"SELECT {sql_text(str(source.path))} AS _file, {number} AS _source, file_row_number AS _line, "
+            f"{', '.join(selected)} "
             f"FROM read_parquet({sql_text(str(source.path))}, file_row_number=true)")
 
 
@@ -317,10 +325,11 @@ def typed_columns(table_name: str) -> list[Column]:
     return [c for c in TABLES[table_name].columns if c.rule in TYPED_RULES]
 
 
-def staged_select(source: Source, staged: Path) -> str:
+def staged_select(source: Source, staged: Path, number: int) -> str:
     columns = ", ".join([*TABLES[source.table].column_names,
                          *(f"NULL::{TYPED_RULES[c.rule][0]} AS _typed_{c.name}" for c in typed_columns(source.table))])
-    return f"SELECT {sql_text(str(source.path))} AS _file, _line, {columns} FROM read_parquet({sql_text(str(staged))})"
+    return (f"SELECT {sql_text(str(source.path))} AS _file, {number} AS _source, _line, {columns} "
+            f"FROM read_parquet({sql_text(str(staged))})")
 
 
 def create_raw_views(conn: duckdb.DuckDBPyConnection, selects: dict[str, list[str]]) -> None:
@@ -330,4 +339,5 @@ def create_raw_views(conn: duckdb.DuckDBPyConnection, selects: dict[str, list[st
                             for c in TABLES[table_name].columns)
         typed = "".join(f", _typed_{c.name}" for c in typed_columns(table_name))
         union = " UNION ALL ".join(f"({p})" for p in parts)
-        conn.execute(f"CREATE OR REPLACE VIEW raw_{table_name} AS SELECT _file, _line, {cleaned}{typed} FROM ({union})")
+        conn.execute(f"CREATE OR REPLACE VIEW raw_{table_name} AS SELECT _file, _source, _line, {cleaned}{typed} "
+                     f"FROM ({union})")
