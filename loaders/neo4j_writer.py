@@ -68,8 +68,11 @@ class Writer:
                         self._tx.commit()
                     except Neo4jError as exc:
                         raise self._refused("the final commit", exc, rolled_back=True) from exc
-                else:
-                    self._tx.rollback() if not self._tx.closed() else None
+                elif not self._tx.closed():
+                    try:
+                        self._tx.rollback()
+                    except Neo4jError:
+                        pass  # the server already ended the failed transaction: nothing was committed
         except (ServiceUnavailable, SessionExpired):
             pass  # the server is gone: nothing was committed
         finally:

@@ -70,7 +70,7 @@ def read_sources(conn: duckdb.DuckDBPyConnection, sources: list[Source], staging
             log.file(source.table, file, "empty file")
             continue
         if source.fmt in ("csv", "csv.gz", "maxmind-asn"):
-            problem = header_problem(source, csv_header(source) or set())
+            problem = header_problem(source, csv_header(source) or [])
             if problem:
                 log.file(source.table, file, problem, line=1)
                 continue

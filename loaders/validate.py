@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from graph.config import setting
 from loaders.rejects import REJECTS_TABLE, RejectLog
 from loaders.spec import TABLES, Column, Table
 
@@ -117,7 +118,13 @@ def checked_sql(table: Table) -> str:
         ip_rule = Column("value", "ip")
         normalised.append(f"{_normalised(ip_rule)} AS n_ip_value")
     problems = []
+    max_bytes = int(setting("LINKWATCH_LOAD_MAX_VALUE_BYTES"))
     for c in table.columns:
+        if c.rule != "digest":  # a digested value (prompt) is stored as its hash, whatever its length
+            # checked before writing: Neo4j refuses index keys over about 8 KB, and mid-load
+            too_long = (f"'value longer than {max_bytes:,} bytes (LINKWATCH_LOAD_MAX_VALUE_BYTES): ' "
+                        f"|| strlen({c.name}) || ' bytes'")
+            problems.append(f"CASE WHEN strlen({c.name}) > {max_bytes} THEN {_problem(c.name, too_long)} END")
         if c.required:
             problems.append(f"CASE WHEN {c.name} IS NULL THEN {_problem(c.name, repr('missing required field ' + c.name))} END")
         if c.rule not in ("text", "lower", "digest"):
