@@ -62,19 +62,21 @@ class Writer:
 
     def __exit__(self, kind, error, trace) -> None:
         try:
-            if self._tx is not None:
-                if kind is None:
-                    try:
-                        self._tx.commit()
-                    except Neo4jError as exc:
-                        raise self._refused("the final commit", exc, rolled_back=True) from exc
-                elif not self._tx.closed():
-                    try:
-                        self._tx.rollback()
-                    except Neo4jError:
-                        pass  # the server already ended the failed transaction: nothing was committed
-        except (ServiceUnavailable, SessionExpired):
-            pass  # the server is gone: nothing was committed
+            if self._tx is None:
+                return
+            if kind is None:
+                try:
+                    self._tx.commit()
+                except (ServiceUnavailable, SessionExpired) as exc:
+                    raise Neo4jUnavailable("Neo4j went away while committing the load; --strict: nothing was "
+                                           "committed. Start it again and re-run the same `linkwatch load`") from exc
+                except Neo4jError as exc:
+                    raise self._refused("the final commit", exc, rolled_back=True) from exc
+            elif not self._tx.closed():
+                try:
+                    self._tx.rollback()
+                except (Neo4jError, ServiceUnavailable, SessionExpired):
+                    pass  # the server already ended the failed transaction (or is gone): nothing was committed
         finally:
             if self._session is not None:
                 self._session.close()

@@ -1,7 +1,8 @@
 """The canonical bundle tables, their columns and validation rules, and the loader's named settings.
 
 One table of facts drives reading (which columns are known), validation (which rule
-each value must pass) and de-duplication (which columns form the key).
+each value must pass) and merging (which columns form the key, and whether rows sharing it are
+events to aggregate or descriptions of one entity to merge).
 """
 from __future__ import annotations
 

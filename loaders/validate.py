@@ -1,10 +1,12 @@
 """Validate every table in DuckDB SQL: one pass computes each row's problems and normalised values.
 
 For each table ``raw_<t>`` this creates the table ``checked_<t>`` (normalised columns n_<c> plus a
-``problems`` list of {column, reason}), inserts one reject per problem into ``rejects``,
-and creates ``valid_<t>``: rows without problems whose key is not claimed by conflicting
-rows (identical duplicates collapse to one). Only the few distinct non-IPv4 addresses and
-the networks are checked in Python (``ipaddress``); everything per-row stays in SQL.
+``problems`` list of {column, reason}), inserts one reject per problem into ``rejects``, and creates
+``valid_<t>`` from the rows without problems, merged by the table's rule (loaders/spec.py): events
+sharing a key are aggregated (count, first/last time, sums), entity rows sharing a key merge their
+values (a missing value never conflicts; real conflicts follow the precedence and become warnings).
+Only the few distinct non-IPv4 addresses and the networks are checked in Python (``ipaddress``);
+everything per-row stays in SQL.
 """
 from __future__ import annotations
 
@@ -263,11 +265,14 @@ def _conflict_warnings(conn: duckdb.DuckDBPyConnection, table: Table, prefer: st
     key = ", ".join(f"n_{k}" for k in table.key)
     described = " || ', ' || ".join(f"'{k}=' || {quoted_sql(f'n_{k}')}" for k in table.key)
     warnings = []
+    # only keys with several rows can conflict: the per-column checks read those rows alone (usually few)
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE repeated_{name} AS SELECT * FROM checked_{name} "
+                 f"WHERE len(problems) = 0 QUALIFY count(*) OVER (PARTITION BY {key}) > 1")
     for column in (c.name for c in table.columns if c.name not in table.key and c.combine == "prefer"):
         rows = conn.execute(
             f"SELECT {described} AS k, list(struct_pack(v := {quoted_sql(f'n_{column}')}, f := _file, l := _line) "
             f"ORDER BY _source, _line) AS places, count(*) OVER () AS keys "
-            f"FROM checked_{name} WHERE len(problems) = 0 AND n_{column} IS NOT NULL "
+            f"FROM repeated_{name} WHERE n_{column} IS NOT NULL "
             f"GROUP BY {key} HAVING count(DISTINCT n_{column}) > 1 ORDER BY min(_source), min(_line) "
             f"LIMIT {CONFLICT_EXAMPLES}").fetchall()
         if not rows:

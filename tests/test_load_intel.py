@@ -147,3 +147,14 @@ def test_a_real_conflict_between_feeds_is_a_counted_warning(empty_db, tmp_path):
     assert network("81.2.69.0/24")["country_name"] == "Britain"
     load([tmp_path / "a.csv", tmp_path / "b.csv"], options(tmp_path, fmt="ip2proxy", prefer="first"))
     assert network("81.2.69.0/24")["country_name"] == "United Kingdom"
+
+
+def test_an_unknown_future_proxy_type_loads_with_a_warning(empty_db, tmp_path):
+    (tmp_path / "px2.csv").write_text('"16777216","16777471","XYZ","AU","Australia"\n'
+                                      '"16777472","16777727","EPN","AU","Australia"\n')
+    summary = load([tmp_path / "px2.csv"], options(tmp_path, fmt="ip2proxy"))
+    assert not summary.log.any
+    assert summary.log.warnings == [f"{tmp_path / 'px2.csv'}: IP2Proxy proxy type(s) XYZ (1 rows) are not known to "
+                                    "Linkwatch: kept as feed_type, without a proxy_type"]
+    assert network("1.0.0.0/24") == {"cidr": "1.0.0.0/24", "feed_type": "XYZ", "country": "AU", "country_name": "Australia"}
+    assert network("1.0.1.0/24")["proxy_type"] == "none"
