@@ -226,7 +226,8 @@ def maxmind_geo_records(source: Source, on_bad_line, warn=None) -> Iterator[tupl
         if isinstance(record, str):
             yield line, record
             continue
-        place = places.get(record.get("geoname_id") or "") or places.get(record.get("registered_country_geoname_id") or "") or {}
+        place = (places.get(record.get("geoname_id") or "")
+                 or places.get(record.get("registered_country_geoname_id") or "") or {})
         yield line, {
             "network": record.get("network"),
             "country": place.get("country_iso_code"),

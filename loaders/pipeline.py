@@ -134,10 +134,10 @@ def load(paths: list[Path], options: LoadOptions) -> Summary:
             keys = {t: conn.execute(f"SELECT count(*) FROM valid_{t}").fetchall()[0][0] for t in tables}
             summary = Summary(rows_read, rows_loaded, log, neo4j_writer.WriteStats(), written=False, keys=keys,
                               rejects_path=rejects_path)
+            if log.any:  # first, so the rejects are there even when the server then fails
+                summary.reasons = log.write(conn, rejects_path)
             if not (options.strict and log.any):
                 _write_graph(conn, tables, options, summary)
-            if log.any:
-                summary.reasons = log.write(conn, rejects_path)
         finally:
             conn.close()
     summary.seconds = time.monotonic() - started

@@ -61,6 +61,13 @@ def test_strict_leaves_nothing_when_only_the_server_detects_the_failure(empty_db
     with pytest.raises(ServerRefused, match=r"after 2 of 3 rows: .*the batches before it stay written"):
         load([tmp_path / "accounts.csv"], options(tmp_path, batch_size=1))
     assert accounts() == ["a1", "a2"]
+    # the rows rejected before writing are in the rejects file even when the server then refuses a batch
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "accounts.csv").write_text(f"account_id,org,country\nb1,,XX1\nb2,{'z' * 40000},\n")
+    with pytest.raises(ServerRefused):
+        load([more], options(tmp_path))
+    assert rejects(tmp_path) == [("accounts.csv", "2", "country", "bad country 'XX1' (ISO 3166 alpha-2 code expected)")]
     out = subprocess.run([sys.executable, "-m", "app.cli", "load", str(tmp_path / "accounts.csv"), "--strict",
                           "--quiet", "--batch-size", "1", "--rejects", str(tmp_path / "r.csv")],
                          capture_output=True, text=True, env={**os.environ, "LINKWATCH_LOAD_MAX_VALUE_BYTES": "100000"})
