@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,32 +29,50 @@ from loaders.validate import validate
 
 @dataclass
 class LoadOptions:
-    fmt: str = "bundle"  # bundle | maxmind-asn | ip2proxy | tor-exits
+    fmt: str = "bundle"  # bundle | maxmind-asn | maxmind-geo | ip2proxy | tor-exits
     mapping: Path | None = None
     strict: bool = False
-    rejects_path: Path = Path("rejects.csv")
+    rejects_path: Path | None = None  # None: <LINKWATCH_HOME>/rejects/rejects-<UTC time>.csv
+    prefer: str = "last"  # which row wins a real conflict in an entity table: the last (file, line) or the first
     batch_size: int = field(default_factory=lambda: int(setting("LINKWATCH_LOAD_BATCH_SIZE")))
     top_ips: int = field(default_factory=lambda: int(setting("LINKWATCH_LOAD_TOP_IPS")))
     progress: bool = True
 
 
+def default_rejects_path() -> Path:
+    """A new file under LINKWATCH_HOME named by the load's start time (never the current folder)."""
+    folder = Path(setting("LINKWATCH_HOME")).expanduser() / "rejects"
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    path = folder / f"rejects-{stamp}.csv"
+    suffix = 1
+    while path.exists():
+        suffix += 1
+        path = folder / f"rejects-{stamp}-{suffix}.csv"
+    return path
+
+
 @dataclass
 class Summary:
     rows_read: dict[str, int]
-    rows_loaded: dict[str, int]
+    rows_loaded: dict[str, int]  # rows accepted (not rejected)
     log: RejectLog
     stats: neo4j_writer.WriteStats
     written: bool
+    keys: dict[str, int] = field(default_factory=dict)  # distinct keys the accepted rows merged into
+    rejects_path: Path | None = None
+    reasons: list[tuple] = field(default_factory=list)  # (count, table file, column, reason shape, first example)
     seconds: float = 0.0
     graph_nodes: int | None = None
     graph_relationships: int | None = None
 
-    def lines(self, rejects_path: Path) -> list[str]:
+    def lines(self, rejects_path: Path | None = None) -> list[str]:
+        rejects_path = rejects_path or self.rejects_path
         tables = sorted(set(self.rows_read) | set(self.log.rejected_rows) | set(self.log.rejected_files))
-        out = [f"{'table':<10} {'read':>12} {'loaded':>12} {'rejected':>10}  files rejected"]
+        out = [f"{'table':<10} {'read':>12} {'loaded':>12} {'rejected':>10}  files rejected  {'merged into':>12}"]
         for t in tables:
+            merged = f"{self.keys[t]:>12,} {MERGED_INTO.get(t, 'rows')}" if t in self.keys and t in MERGED_INTO else ""
             out.append(f"{t:<10} {self.rows_read.get(t, 0):>12,} {self.rows_loaded.get(t, 0):>12,} "
-                       f"{self.log.rejected_rows[t]:>10,}  {self.log.rejected_files[t]}")
+                       f"{self.log.rejected_rows[t]:>10,}  {self.log.rejected_files[t]:<14}  {merged}".rstrip())
         if self.written:
             c = self.stats.counters
             out.append(f"neo4j: {c['nodes_created']:,} nodes created, {c['relationships_created']:,} relationships created, "
@@ -62,16 +81,25 @@ class Summary:
             out.append(f"graph now: {self.graph_nodes:,} nodes, {self.graph_relationships:,} relationships")
         else:
             out.append("neo4j: nothing written (--strict and input was rejected)")
+        if self.reasons:
+            out.append("rejected, by reason:")
+            for count, file, column, reason, example in self.reasons:
+                out.append(f"  {count:>10,}  {file}  {column or '-'}  {reason}  (e.g. line {example})")
         out.append(f"rejects: {rejects_path}" if self.log.any else "rejects: none")
         out.append(f"seconds: {self.seconds:.1f}")
         return out
 
 
+# what the merged rows of a keyed table become in the graph (shown in the summary)
+MERGED_INTO = {"relations": "RELATED edges", "links": "HAS_IDENTIFIER edges", "accounts": "accounts",
+               "ip_intel": "networks", "labels": "labels"}
+
+
 def _sources(paths: list[Path], options: LoadOptions, log: RejectLog):
     if options.mapping is not None:
-        return mapped_sources(paths, options.mapping)
+        return mapped_sources(paths, options.mapping, log)
     if options.fmt in EXTERNAL_FORMATS:
-        return external_sources(paths, options.fmt)
+        return external_sources(paths, options.fmt, log)
     return discover(paths, log)
 
 
@@ -89,6 +117,7 @@ def load(paths: list[Path], options: LoadOptions) -> Summary:
     started = time.monotonic()
     log = RejectLog()
     sources = _sources(paths, options, log)
+    rejects_path = options.rejects_path or default_rejects_path()
     with tempfile.TemporaryDirectory(prefix="linkwatch-load-") as tmp:
         work = Path(tmp)
         (work / "staged").mkdir()
@@ -97,15 +126,18 @@ def load(paths: list[Path], options: LoadOptions) -> Summary:
             selects = read_sources(conn, sources, work / "staged", log, options.progress)
             create_raw_views(conn, selects)
             tables = set(selects)
-            rows_read = validate(conn, tables, log)
+            rows_read = validate(conn, tables, log, options.prefer)
+            rows_loaded = {t: conn.execute(f"SELECT count(*) FROM checked_{t} WHERE len(problems) = 0").fetchall()[0][0]
+                           for t in tables}
             for table, rejected in log.rejected_on_read.items():
                 rows_read[table] = rows_read.get(table, 0) + rejected
-            rows_loaded = {t: conn.execute(f"SELECT count(*) FROM valid_{t}").fetchall()[0][0] for t in tables}
-            summary = Summary(rows_read, rows_loaded, log, neo4j_writer.WriteStats(), written=False)
+            keys = {t: conn.execute(f"SELECT count(*) FROM valid_{t}").fetchall()[0][0] for t in tables}
+            summary = Summary(rows_read, rows_loaded, log, neo4j_writer.WriteStats(), written=False, keys=keys,
+                              rejects_path=rejects_path)
+            if log.any:  # first, so the rejects are there even when the server then fails
+                summary.reasons = log.write(conn, rejects_path)
             if not (options.strict and log.any):
                 _write_graph(conn, tables, options, summary)
-            if log.any:
-                log.write(conn, options.rejects_path)
         finally:
             conn.close()
     summary.seconds = time.monotonic() - started
@@ -115,21 +147,32 @@ def load(paths: list[Path], options: LoadOptions) -> Summary:
 def _write_graph(conn: duckdb.DuckDBPyConnection, tables: set[str], options: LoadOptions, summary: Summary) -> None:
     db.verify()
     db.apply_schema()
+    with neo4j_writer.Writer(summary.stats, options.batch_size, options.progress,
+                             single_transaction=options.strict) as writer:
+        _write_tables(conn, tables, options, writer)
+        counts = writer.read("graph_counts")[0]
+    summary.graph_nodes, summary.graph_relationships = counts["nodes"], counts["relationships"]
+    summary.written = True
+
+
+def _write_tables(conn: duckdb.DuckDBPyConnection, tables: set[str], options: LoadOptions,
+                  writer: neo4j_writer.Writer) -> None:
     has_ips = "requests" in tables or "links" in tables or "ip_intel" in tables
-    have_intel = has_ips and _build_networks(conn, "ip_intel" in tables) > 0
+    have_intel = has_ips and _build_networks(conn, "ip_intel" in tables, writer) > 0
     if "requests" in tables:
         aggregate_requests(conn, options.top_ips, float(setting("LINKWATCH_LOAD_LSH_THRESHOLD")),
                            int(setting("LINKWATCH_LOAD_LSH_MAX_TEXTS")),
                            int(setting("LINKWATCH_LOAD_MIN_TEMPLATE_ACCOUNTS")), have_intel)
 
     def write(statement: str, sql: str) -> None:
-        neo4j_writer.write(statement, conn, sql, summary.stats, options.batch_size, options.progress)
+        writer.write(statement, conn, sql)
 
     for table in WRITE_ORDER:
         if table not in tables:
             continue
         if table == "ip_intel":
-            write("ip_networks", "SELECT network, asn, as_org, proxy_type, proxy_network, "
+            columns = ", ".join(_iso_columns(conn, "ip_intel"))
+            write("ip_networks", f"SELECT {columns}, "
                   "min(as_org) OVER (PARTITION BY asn) AS as_org_for_asn, "
                   "min(proxy_type) OVER (PARTITION BY proxy_network) AS proxy_type_for_network "
                   "FROM valid_ip_intel ORDER BY network")
@@ -145,10 +188,7 @@ def _write_graph(conn: duckdb.DuckDBPyConnection, tables: set[str], options: Loa
             columns = ", ".join(_iso_columns(conn, table))
             write(table, f"SELECT {columns} FROM valid_{table} ORDER BY ALL")
     if have_intel:
-        _write_ip_intel(conn, tables, options, write)
-    counts = neo4j_writer.read("graph_counts")[0]
-    summary.graph_nodes, summary.graph_relationships = counts["nodes"], counts["relationships"]
-    summary.written = True
+        _write_ip_intel(conn, tables, writer)
 
 
 def _iso_columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -158,9 +198,9 @@ def _iso_columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
             for name, kind, *_ in described if not name.startswith("_")]
 
 
-def _build_networks(conn: duckdb.DuckDBPyConnection, intel_in_run: bool) -> int:
+def _build_networks(conn: duckdb.DuckDBPyConnection, intel_in_run: bool, writer: neo4j_writer.Writer) -> int:
     """Segments from the networks already in the graph plus this load's ip_intel (which wins)."""
-    networks = {n["network"]: n for n in neo4j_writer.read("read_ip_networks")}
+    networks = {n["network"]: n for n in writer.read("read_ip_networks")}
     if intel_in_run:
         for row in conn.sql("SELECT network, asn, as_org, proxy_type, proxy_network FROM valid_ip_intel").fetchall():
             known = networks.get(row[0], {})
@@ -170,10 +210,10 @@ def _build_networks(conn: duckdb.DuckDBPyConnection, intel_in_run: bool) -> int:
     return build_segments(conn, list(networks.values()))
 
 
-def _write_ip_intel(conn: duckdb.DuckDBPyConnection, tables: set[str], options: LoadOptions, write) -> None:
+def _write_ip_intel(conn: duckdb.DuckDBPyConnection, tables: set[str], writer: neo4j_writer.Writer) -> None:
     """Attach intel to IP nodes: all IPs in the graph when new intel came in, else the IPs this load wrote."""
     if "ip_intel" in tables:
-        ips = [row["ip"] for row in neo4j_writer.read("read_ips")]
+        ips = [row["ip"] for row in writer.read("read_ips")]
         conn.register("graph_ips_arrow", pa.table({"ip": pa.array(ips, pa.string())}))
         conn.execute("CREATE OR REPLACE TABLE ips_to_enrich AS SELECT DISTINCT ip FROM graph_ips_arrow")
         conn.unregister("graph_ips_arrow")
@@ -185,5 +225,5 @@ def _write_ip_intel(conn: duckdb.DuckDBPyConnection, tables: set[str], options: 
             parts.append("SELECT value AS ip FROM valid_links WHERE kind = 'ip'")
         conn.execute(f"CREATE OR REPLACE TABLE ips_to_enrich AS SELECT DISTINCT ip FROM ({' UNION ALL '.join(parts)})")
     conn.execute(f"CREATE OR REPLACE TABLE ip_matches AS {matched_sql(conn, 'SELECT ip FROM ips_to_enrich')}")
-    write("ip_intel", "SELECT e.ip, m.network, m.asn, m.as_org, m.proxy_type, m.proxy_network "
+    writer.write("ip_intel", conn, "SELECT e.ip, m.network, m.asn, m.as_org, m.proxy_type, m.proxy_network "
           "FROM ips_to_enrich e LEFT JOIN ip_matches m USING (ip) ORDER BY e.ip")

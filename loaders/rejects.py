@@ -16,6 +16,8 @@ import pyarrow as pa
 
 from loaders.tables import sql_text
 
+REASON_GROUPS = 20  # lines of the summary's "rejected, by reason" table
+QUOTED_VALUE = "'''.*'''"  # SQL literal of the regex '.*' (a reason quotes the bad value)
 REJECTS_TABLE = "CREATE TABLE IF NOT EXISTS rejects (file VARCHAR, line BIGINT, \"column\" VARCHAR, reason VARCHAR)"
 
 
@@ -43,8 +45,11 @@ class RejectLog:
     def any(self) -> bool:
         return bool(self.rejected_rows.total() or self.rejected_files.total())
 
-    def write(self, conn: duckdb.DuckDBPyConnection, path: Path) -> None:
-        """Every reject, sorted by file and line, as CSV with header file,line,column,reason."""
+    def write(self, conn: duckdb.DuckDBPyConnection, path: Path) -> list[tuple]:
+        """Every reject, sorted by file and line, as CSV with header file,line,column,reason.
+
+        Returns the reasons grouped for the summary: (count, file name, column, reason with its quoted value
+        replaced by '...', first line), the most frequent first, at most REASON_GROUPS of them."""
         conn.execute(REJECTS_TABLE)
         if self.found_in_python:
             files, lines, columns, reasons = zip(*self.found_in_python)
@@ -57,3 +62,9 @@ class RejectLog:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn.execute(f"COPY (SELECT * FROM rejects ORDER BY file, line NULLS FIRST, \"column\", reason) "
                      f"TO {sql_text(str(path))} (HEADER, DELIMITER ',')")
+        # the value a reason quotes ('yesterday') differs row by row: the shape of the reason is what groups
+        groups = conn.execute(
+            f"SELECT count(*) AS n, file, \"column\", regexp_replace(reason, {QUOTED_VALUE}, '''...''') AS shape, "
+            f"min(line) FROM rejects GROUP BY ALL ORDER BY n DESC, file, shape LIMIT {REASON_GROUPS}").fetchall()
+        return [(n, Path(file).name, column, shape, line if line is not None else "-")
+                for n, file, column, shape, line in groups]

@@ -1,7 +1,8 @@
 """The canonical bundle tables, their columns and validation rules, and the loader's named settings.
 
 One table of facts drives reading (which columns are known), validation (which rule
-each value must pass) and de-duplication (which columns form the key).
+each value must pass) and merging (which columns form the key, and whether rows sharing it are
+events to aggregate or descriptions of one entity to merge).
 """
 from __future__ import annotations
 
@@ -13,17 +14,31 @@ class Column:
     """A bundle column: ``rule`` names the check in loaders/validate.py."""
 
     name: str
-    rule: str = "text"  # text | lower | digest | timestamp | ip | network | kind | count | country | asn | choice
+    rule: str = "text"  # text | lower | digest | timestamp | ip | network | kind | count | number | country | asn | choice
     required: bool = False
     choices: tuple[str, ...] = ()
     trim: bool = True  # strip surrounding spaces (not for long free text, where it costs a copy of every value)
+    # entity tables: how rows of one key combine this column - "prefer" (precedence, a difference is a conflict)
+    # or "max" (the latest of several times, never a conflict: e.g. the last time a Tor exit was seen)
+    combine: str = "prefer"
 
 
 @dataclass(frozen=True)
 class Table:
     name: str
     columns: tuple[Column, ...]
-    key: tuple[str, ...] = ()  # rows sharing a key must agree on every other column
+    key: tuple[str, ...] = ()
+    # How rows sharing a key become one (docs/data-format.md states the rule per table):
+    #   "event"  - the rows are repeated events: aggregated (row count, first/last time, sums), never rejected
+    #   "entity" - the rows describe one thing: complementary values merge (a missing value never conflicts);
+    #              two different values follow the precedence (later file, later line) and are counted as warnings
+    #   "none"   - no key: every row is kept as it is (raw requests, aggregated later)
+    merge: str = "none"
+    # event tables: the column whose times give first_seen/last_seen, or (first, last) columns; summed columns;
+    # the column holding a per-row count (summed, a row without one counts once)
+    times: tuple[str, ...] = ()
+    sums: tuple[str, ...] = ()
+    count: str | None = None
     checks: tuple[str, ...] = field(default=())  # cross-column checks (validate.CROSS_CHECKS)
 
     @property
@@ -36,7 +51,20 @@ class Table:
 
 PROXY_TYPES = ("none", "vpn", "datacenter", "residential", "tor", "hosting",
                # IP2Proxy's further categories (PUB, WEB, SES), kept distinct rather than folded into the six above
-               "public_proxy", "web_proxy", "search_engine")
+               "public_proxy", "web_proxy", "search_engine", "ai_crawler")
+
+# IP2Proxy's proxy types -> Linkwatch proxy_type (docs/data-format.md gives the meaning of each). The vendor's
+# own code is kept too (ip_intel.feed_type). EPN (enterprise private network: a company's zero-trust egress)
+# is honest corporate egress and takes the same path as a corporate NAT (`none`: an ordinary address, which
+# detection treats as an office); CPN (consumer privacy network, e.g. a phone maker's private relay) is a
+# consumer relay, shared by many honest users like a consumer VPN (`vpn`).
+IP2PROXY_TYPES = {
+    "VPN": "vpn", "TOR": "tor", "DCH": "datacenter", "RES": "residential", "PUB": "public_proxy",
+    "WEB": "web_proxy", "SES": "search_engine", "CPN": "vpn", "EPN": "none", "AIC": "ai_crawler",
+}
+# Linkwatch proxy types whose provider is NOT a proxy network: honest egress must not link the customers of
+# one provider to each other (the provider name is kept as ip_intel.provider).
+NOT_A_PROXY_NETWORK = ("none",)
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -53,6 +81,7 @@ TABLES: dict[str, Table] = {
                 Column("status", "choice", choices=("active", "suspended", "banned")),
             ),
             key=("account_id",),
+            merge="entity",
         ),
         Table(
             "links",
@@ -65,6 +94,7 @@ TABLES: dict[str, Table] = {
                 Column("count", "count"),
             ),
             key=("account_id", "kind", "value"),
+            merge="event", times=("first_seen", "last_seen"), count="count",
             checks=("seen_order", "ip_link_value"),
         ),
         Table(
@@ -91,8 +121,26 @@ TABLES: dict[str, Table] = {
                 Column("as_org"),
                 Column("proxy_type", "choice", choices=PROXY_TYPES),
                 Column("proxy_network"),
+                # what the feeds say besides (IP2Proxy PX3-PX12, MaxMind Country/City); stored on (:IPNetwork)
+                Column("feed_type"),  # the feed's own category code, e.g. IP2Proxy's VPN, CPN, EPN
+                Column("provider"),
+                Column("country", "country"),
+                Column("country_name"),
+                Column("region"),
+                Column("city"),
+                Column("isp"),
+                Column("domain"),
+                Column("usage_type"),
+                Column("threat"),
+                Column("fraud_score", "count"),
+                Column("last_seen", "timestamp", combine="max"),  # e.g. a Tor exit's last ExitAddress time
+                Column("last_seen_days", "count"),  # IP2Proxy: days since the proxy was last seen (as of the file)
+                Column("latitude", "number"),
+                Column("longitude", "number"),
+                Column("postal_code"),
             ),
             key=("network",),
+            merge="entity",
         ),
         Table(
             "relations",
@@ -101,8 +149,10 @@ TABLES: dict[str, Table] = {
                 Column("other_account_id", required=True),
                 Column("kind", "kind", required=True),
                 Column("ts", "timestamp"),
+                Column("amount", "number"),
             ),
             key=("account_id", "other_account_id", "kind"),
+            merge="event", times=("ts",), sums=("amount",),
         ),
         Table(
             "labels",
@@ -112,6 +162,7 @@ TABLES: dict[str, Table] = {
                 Column("source"),
             ),
             key=("account_id",),
+            merge="entity",
         ),
     )
 }

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import sys
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from graph.errors import LinkwatchError
+from graph.config import setting
 from loaders.spec import TABLES, Column
 
 if TYPE_CHECKING:
@@ -38,7 +39,6 @@ TYPED_RULES = {
 }
 STAGE_BATCH_ROWS = 100_000
 
-csv.field_size_limit(sys.maxsize)  # prompts can be long
 
 
 @dataclass
@@ -47,9 +47,14 @@ class Source:
 
     table: str
     path: Path
-    fmt: str  # csv | csv.gz | jsonl | parquet | maxmind-asn | ip2proxy | tor-exits
+    fmt: str  # csv | csv.gz | jsonl | parquet | maxmind-asn | maxmind-geo | ip2proxy | tor-exits
     rename: dict[str, str] = field(default_factory=dict)  # input column -> bundle column
     constants: dict[str, str] = field(default_factory=dict)  # bundle column -> value for every row
+    extra: dict = field(default_factory=dict)  # format-specific inputs (maxmind-geo: the locations files)
+
+
+SYMLINK_REFUSED = ("symbolic link refused: its target is not read (copy the file into the input folder); "
+                   "a link could make the loader read, and echo into rejects, a file outside the input")
 
 
 def file_format(path: Path) -> tuple[str, str] | None:
@@ -76,9 +81,11 @@ def discover(paths: list[Path], log: RejectLog) -> list[Source]:
             sources.append(Source(found[0], path, found[1]))
             continue
         for entry in sorted(path.iterdir()):
-            found = file_format(entry) if entry.is_file() else None
+            found = file_format(entry) if entry.is_file() or entry.is_symlink() else None
             if found and found[0] in TABLES:
                 sources.append(Source(found[0], entry, found[1]))
+            elif entry.is_symlink() and entry.name in TABLES:
+                log.file(entry.name, str(entry), SYMLINK_REFUSED)
             elif entry.is_dir() and entry.name in TABLES:
                 sources.extend(_part_files(entry, log))
             else:
@@ -90,7 +97,7 @@ def _part_files(folder: Path, log: RejectLog) -> list[Source]:
     """A table split into part files, all of one format."""
     parts = []
     for entry in sorted(folder.iterdir()):
-        found = file_format(entry) if entry.is_file() else None
+        found = file_format(entry) if entry.is_file() or entry.is_symlink() else None
         if found is None:
             log.warnings.append(f"{entry}: ignored (not a .csv, .csv.gz, .jsonl or .parquet part file)")
         else:
@@ -108,32 +115,53 @@ class FileProblem(Exception):
     """The file cannot be read further (truncated or corrupt gzip); rows before it stand."""
 
 
+def _bounded_lines(handle, limit: int) -> Iterator[bytes | None]:
+    """Raw lines of at most ``limit`` bytes (plus the newline); None for a longer line, whose bytes are
+    skipped in chunks and never held in memory together."""
+    while True:
+        raw = handle.readline(limit + 1)
+        if not raw:
+            return
+        if len(raw) <= limit or raw.endswith(b"\n"):
+            yield raw
+            continue
+        while raw and not raw.endswith(b"\n"):
+            raw = handle.readline(1 << 20)
+        yield None
+
+
 def physical_lines(path: Path, on_bad_line: Callable[[int, str], None]) -> Iterator[tuple[int, str]]:
-    """(line number, text) of every physical line; undecodable lines are reported and read as empty."""
+    """(line number, text) of every physical line; undecodable or over-long lines are reported and read as empty."""
     opener = gzip.open if path.name.endswith(".gz") else open
+    limit = int(setting("LINKWATCH_LOAD_MAX_LINE_BYTES"))
     number = 0
     pending: bytes | None = None  # a line is passed on only once the next read succeeded (see below)
+    started = False
     try:
         with opener(path, "rb") as handle:
-            for raw in handle:
-                if pending is not None:
-                    yield _decoded(number, pending, on_bad_line)
+            for raw in _bounded_lines(handle, limit):
+                if started:
+                    yield _decoded(number, pending, on_bad_line, limit)
                 number += 1
-                pending = raw
+                pending, started = raw, True
     except EOFError as exc:
         # a truncated stream can hand back a cut-off last line before failing: drop it unless complete
-        if pending is not None and pending.endswith(b"\n"):
-            yield _decoded(number, pending, on_bad_line)
+        if started and (pending is None or pending.endswith(b"\n")):
+            yield _decoded(number, pending, on_bad_line, limit)
             number += 1
         raise FileProblem(f"truncated gzip: the compressed stream ends after line {max(number - 1, 0)}") from exc
     except (gzip.BadGzipFile, zlib.error) as exc:
         raise FileProblem(f"corrupt gzip after line {max(number - 1, 0)}: {exc}") from exc
-    if pending is not None:
-        yield _decoded(number, pending, on_bad_line)
+    if started:
+        yield _decoded(number, pending, on_bad_line, limit)
 
 
-def _decoded(number: int, raw: bytes, on_bad_line: Callable[[int, str], None]) -> tuple[int, str]:
-    """(number, text) of one physical line; an undecodable line is reported and read as empty."""
+def _decoded(number: int, raw: bytes | None, on_bad_line: Callable[[int, str], None],
+             limit: int) -> tuple[int, str]:
+    """(number, text) of one physical line; an undecodable or over-long line is reported and read as empty."""
+    if raw is None:
+        on_bad_line(number, f"line longer than {limit:,} bytes (LINKWATCH_LOAD_MAX_LINE_BYTES): not read")
+        return number, "\n"
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -152,7 +180,17 @@ def csv_rows(path: Path, on_bad_line: Callable[[int, str], None]) -> Iterator[tu
             yield text
 
     previous_end = 0
-    for record in csv.reader(lines()):
+    csv.field_size_limit(int(setting("LINKWATCH_LOAD_MAX_LINE_BYTES")))  # a quoted field spanning many lines too
+    reader = csv.reader(lines())
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # the reader starts afresh on the next line
+            start, previous_end = previous_end + 1, position["line"]
+            on_bad_line(start, f"unreadable CSV record: {exc}")
+            continue
         start, previous_end = previous_end + 1, position["line"]
         if record and record != [""]:
             yield start, record
@@ -165,6 +203,8 @@ def csv_records(path: Path, on_bad_line: Callable[[int, str], None]) -> Iterator
     if first is None:
         return
     header = [name.strip() for name in first[1]]
+    if duplicate_names(header):  # the file is refused as a whole (read_sources checks the header first)
+        return
     for start, record in rows:
         if len(record) != len(header):
             yield start, f"expected {len(header)} fields, found {len(record)}"
@@ -174,8 +214,12 @@ def csv_records(path: Path, on_bad_line: Callable[[int, str], None]) -> Iterator
 
 def jsonl_records(path: Path, on_bad_line: Callable[[int, str], None]) -> Iterator[tuple[int, dict[str, str]] | tuple[int, str]]:
     """(line, {key: value as text}) per JSON object line; (line, reason) for a line that is not one."""
+    max_depth = int(setting("LINKWATCH_LOAD_MAX_JSON_DEPTH"))
     for number, text in physical_lines(path, on_bad_line):
         if not text.strip():
+            continue
+        if text.count("[") + text.count("{") > max_depth and json_depth(text) > max_depth:
+            yield number, f"JSON nested deeper than {max_depth} levels (LINKWATCH_LOAD_MAX_JSON_DEPTH): not parsed"
             continue
         try:
             value = json.loads(text)
@@ -186,6 +230,23 @@ def jsonl_records(path: Path, on_bad_line: Callable[[int, str], None]) -> Iterat
             yield number, "not a JSON object"
             continue
         yield number, {k: _as_text(v) for k, v in value.items()}
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in a JSON text (brackets inside strings do not count),
+    found without parsing, so a line nested 200,000 deep costs no recursion."""
+    depth = deepest = 0
+    for match in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 def _as_text(value) -> str | None:
@@ -253,8 +314,21 @@ def _check_columns(source: Source, seen: set[str], log: RejectLog) -> None:
                             f"({source.table} has {', '.join(table.column_names)})")
 
 
-def header_problem(source: Source, present: set[str]) -> str | None:
-    """A reason to reject the whole file when a required column is absent, else None."""
+def duplicate_names(names: list[str]) -> list[str]:
+    """Column names that appear more than once."""
+    seen: set[str] = set()
+    return sorted({n for n in names if n in seen or seen.add(n)})
+
+
+def header_problem(source: Source, present: set[str] | list[str]) -> str | None:
+    """A reason to reject the whole file when a column name repeats (after renaming) or a required column is
+    absent, else None."""
+    if isinstance(present, list):
+        repeated = duplicate_names(present)
+        if repeated:
+            return (f"duplicate column name(s) {', '.join(repr(n) for n in repeated)} in the header (after the "
+                    "mapping's renames): which one holds the value is ambiguous, rename one")
+        present = set(present)
     table = TABLES[source.table]
     missing = [c.name for c in table.columns if c.required and c.name not in present and c.name not in source.constants]
     if missing:
@@ -262,12 +336,12 @@ def header_problem(source: Source, present: set[str]) -> str | None:
     return None
 
 
-def csv_header(source: Source) -> set[str] | None:
-    """The (renamed) header of a CSV file; None when the file is empty or unreadable."""
+def csv_header(source: Source) -> list[str] | None:
+    """The (renamed) header names of a CSV file; None when the file is empty or unreadable."""
     try:
         for _, text in physical_lines(source.path, lambda *_: None):
             names = next(csv.reader([text]), [])
-            return {source.rename.get(n.strip(), n.strip()) for n in names}
+            return [source.rename.get(n.strip(), n.strip()) for n in names]
     except FileProblem:
         return None
     return None
@@ -278,7 +352,7 @@ def sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def parquet_select(conn: duckdb.DuckDBPyConnection, source: Source, log: RejectLog) -> str | None:
+def parquet_select(conn: duckdb.DuckDBPyConnection, source: Source, log: RejectLog, number: int) -> str | None:
     """SELECT text reading a Parquet file in place, or None when the file is rejected."""
     try:
         described = conn.execute(f"DESCRIBE SELECT * FROM read_parquet({sql_text(str(source.path))})").fetchall()
@@ -308,7 +382,8 @@ def parquet_select(conn: duckdb.DuckDBPyConnection, source: Source, log: RejectL
             selected.append(f'CAST("{present[column.name]}" AS {sql_type}) AS _typed_{column.name}')
         else:
             selected.append(f"NULL::{sql_type} AS _typed_{column.name}")
-    return (f"SELECT {sql_text(str(source.path))} AS _file, file_row_number AS _line, {', '.join(selected)} "
+    return (f"SELECT {sql_text(str(source.path))} AS _file, {number} AS _source, file_row_number AS _line, "
+            f"{', '.join(selected)} "
             f"FROM read_parquet({sql_text(str(source.path))}, file_row_number=true)")
 
 
@@ -317,10 +392,11 @@ def typed_columns(table_name: str) -> list[Column]:
     return [c for c in TABLES[table_name].columns if c.rule in TYPED_RULES]
 
 
-def staged_select(source: Source, staged: Path) -> str:
+def staged_select(source: Source, staged: Path, number: int) -> str:
     columns = ", ".join([*TABLES[source.table].column_names,
                          *(f"NULL::{TYPED_RULES[c.rule][0]} AS _typed_{c.name}" for c in typed_columns(source.table))])
-    return f"SELECT {sql_text(str(source.path))} AS _file, _line, {columns} FROM read_parquet({sql_text(str(staged))})"
+    return (f"SELECT {sql_text(str(source.path))} AS _file, {number} AS _source, _line, {columns} "
+            f"FROM read_parquet({sql_text(str(staged))})")
 
 
 def create_raw_views(conn: duckdb.DuckDBPyConnection, selects: dict[str, list[str]]) -> None:
@@ -330,4 +406,5 @@ def create_raw_views(conn: duckdb.DuckDBPyConnection, selects: dict[str, list[st
                             for c in TABLES[table_name].columns)
         typed = "".join(f", _typed_{c.name}" for c in typed_columns(table_name))
         union = " UNION ALL ".join(f"({p})" for p in parts)
-        conn.execute(f"CREATE OR REPLACE VIEW raw_{table_name} AS SELECT _file, _line, {cleaned}{typed} FROM ({union})")
+        conn.execute(f"CREATE OR REPLACE VIEW raw_{table_name} AS SELECT _file, _source, _line, {cleaned}{typed} "
+                     f"FROM ({union})")

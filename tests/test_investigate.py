@@ -43,7 +43,8 @@ def test_account_page_shows_identifiers_with_share_counts_and_why_linked(client)
     assert by_value["pm_shared"]["accounts_sharing"] == 3 and by_value["pm_shared"]["kind"] == "payment"
     assert by_value["100.64.1.7"]["proxy_type"] == "residential"
     assert by_value["pool-9"]["kind"] == "proxy_network"
-    assert data["linked"] == [{"account": "acct-2", "org": "Acme Corp", "weight": 0.5, "why": ["payment"], "strong": True}]
+    assert data["linked"] == [{"account": "acct-2", "org": "Acme Corp", "weight": 0.5, "why": ["payment"], "strong": True,
+                               "relations": []}]
     assert [q["name"] for q in data["cypher"]] == ["ui/account", "ui/account_identifiers", "ui/account_linked",
                                                   "ui/account_campaigns"]
     assert data["case"] == {"case": None, "notes": [], "history": []}

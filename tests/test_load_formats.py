@@ -64,18 +64,24 @@ def test_intel_sources_merge_and_requests_match_them(empty_db, tmp_path):
     assert summary.rows_loaded == {"ip_intel": 6}
     found = networks()
     # the MaxMind ASN stays when IP2Proxy (PX2: no ASN column) describes the same block
-    assert found["1.0.0.0/24"] == {"asn": 13335, "as_org": "CLOUDFLARENET", "proxy_type": "datacenter"}
-    assert found["10.0.0.0/31"] == {"proxy_type": "vpn"} and found["10.0.0.2/32"] == {"proxy_type": "vpn"}
-    assert found["192.168.1.0/24"] == {"proxy_type": "public_proxy"}
-    assert found["2001:db8::/120"] == {"proxy_type": "tor"}
-    assert found["192.168.0.0/24"] == {"asn": 64510, "as_org": "Example AS", "proxy_type": "vpn",
-                                       "proxy_network": "ShadowVPN"}
+    assert found["1.0.0.0/24"] == {"asn": 13335, "as_org": "CLOUDFLARENET", "proxy_type": "datacenter",
+                                   "feed_type": "DCH", "country": "AU", "country_name": "Australia"}
+    us = {"country": "US", "country_name": "United States of America"}
+    assert found["10.0.0.0/31"] == found["10.0.0.2/32"] == {"proxy_type": "vpn", "feed_type": "VPN", **us}
+    assert found["192.168.1.0/24"] == {"proxy_type": "public_proxy", "feed_type": "PUB", "country": "JP",
+                                       "country_name": "Japan"}
+    assert found["2001:db8::/120"] == {"proxy_type": "tor", "feed_type": "TOR", "country": "DE",
+                                       "country_name": "Germany"}
+    assert found["192.168.0.0/24"] == {"asn": 64510, "as_org": "Example AS", "proxy_type": "vpn", "feed_type": "VPN",
+                                       "proxy_network": "ShadowVPN", "provider": "ShadowVPN", **us,
+                                       "region": "California", "city": "Los Angeles", "isp": "Example ISP",
+                                       "domain": "example.net", "usage_type": "DCH", "last_seen_days": 12}
 
     load([tmp_path / "exits.txt"], options(tmp_path, fmt="tor-exits"))
     assert rejects(tmp_path) == [("5", "network", "bad CIDR 'not-an-ip'")]
     found = networks()
     assert found["1.2.3.4/32"] == found["5.6.7.8/32"] == found["2001:db8::5/128"] == {
-        "proxy_type": "tor", "proxy_network": "tor"}
+        "proxy_type": "tor", "proxy_network": "tor", "feed_type": "TOR"}
     assert len(found) == 11  # 3 MaxMind + 5 new IP2Proxy blocks (1.0.0.0/24 is shared) + 3 Tor exits
 
     (tmp_path / "requests.csv").write_text(

@@ -75,11 +75,8 @@ def read_rejects(path: Path) -> list[tuple[str, str, str, str]]:
 
 
 def expected_rejects(complete_lines: int) -> list[tuple[str, str, str, str]]:
-    conflict = "duplicate key account_id='b3' with conflicting values (lines 4, 5)"
     return [
         ("accounts.csv", "3", "created_at", f"bad timestamp 'yesterday' {TIMESTAMP_HINT}"),
-        ("accounts.csv", "4", "account_id", conflict),
-        ("accounts.csv", "5", "account_id", conflict),
         ("accounts.csv", "6", "account_id", "missing required field account_id"),
         ("accounts.csv", "9", "country", "bad country 'XX1' (ISO 3166 alpha-2 code expected)"),
         ("ip_intel.csv.gz", "", "", f"truncated gzip: the compressed stream ends after line {complete_lines}"),
@@ -110,14 +107,16 @@ def test_every_problem_is_rejected_with_its_line_and_valid_rows_load(empty_db, b
     rejects = tmp_path / "rejects.csv"
     summary = load([folder], LoadOptions(rejects_path=rejects, progress=False))
     assert read_rejects(rejects) == sorted(expected_rejects(complete_lines), key=lambda r: (r[0], int(r[1] or -1), r[2], r[3]))
-    assert dict(summary.log.rejected_rows) == {"accounts": 5, "links": 7, "requests": 4}
+    assert dict(summary.log.rejected_rows) == {"accounts": 3, "links": 7, "requests": 4}
     assert dict(summary.log.rejected_files) == {"ip_intel": 1, "relations": 1, "labels": 1}
     assert summary.rows_read == {"accounts": 7, "links": 9, "requests": 5, "ip_intel": complete_lines - 1}
-    assert summary.rows_loaded == {"accounts": 2, "links": 2, "requests": 1, "ip_intel": complete_lines - 1}
+    assert summary.rows_loaded == {"accounts": 4, "links": 2, "requests": 1, "ip_intel": complete_lines - 1}
+    assert summary.keys["accounts"] == 3  # b1, b3 (two complementary rows), b4
     assert summary.log.warnings == [f"{folder / 'accounts.csv'}: ignored unknown column(s) favourite_colour "
                                     "(accounts has account_id, created_at, email, org, country, plan, status)"]
-    records, _, _ = db.driver().execute_query("MATCH (a:Account) RETURN a.account_id AS id ORDER BY id")
-    assert [r["id"] for r in records] == ["b1", "b4"]  # b4's multi-line record is valid
+    records, _, _ = db.driver().execute_query("MATCH (a:Account) RETURN a.account_id AS id, a.status AS status ORDER BY id")
+    # b4's multi-line record is valid; b3's two rows complement each other (a missing status is no conflict)
+    assert [(r["id"], r["status"]) for r in records] == [("b1", "active"), ("b3", "banned"), ("b4", None)]
     records, _, _ = db.driver().execute_query("MATCH (n:IPNetwork) RETURN count(n) AS n")
     assert records[0]["n"] == complete_lines - 1  # rows before the truncation still load
 

@@ -1,4 +1,5 @@
-// links rows: account -> identifier. Known kinds get their own label (so the uniqueness index serves the MERGE);
+// links rows, aggregated per (account, kind, value) by the loader: count (a row without one counts once),
+// earliest first_seen, latest last_seen. account -> identifier. Known kinds get their own label (so the uniqueness index serves the MERGE);
 // any other kind is an (:Identifier {kind, value}).
 UNWIND $rows AS row
 MERGE (a:Account {account_id: row.account_id})
