@@ -93,11 +93,9 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
         "detect/account_scores", run_id=run_id, template_share_by_campaign=template_shares,
         template_quorum=scoring.TEMPLATE_QUORUM, signature_min_share=settings.scoring.signature_min_share)}
     seconds["persist"], clock = time.perf_counter() - clock, time.perf_counter()
-    # every account's risk: a cluster's score for its members, a tracked campaign member's own account score
-    cluster_score = {a: s.score for s in scores for a in s.members}
-    cluster_score.update({a: score for a, (_, score) in account_scores.items()})
-    account_risk = risk.compute(sorted(partition.communities), partition.communities, cluster_score,
-                                settings.linkage, summary.since, seed_scores, seeds)
+    account_risk = risk.compute(sorted(partition.communities), partition.communities,
+                                risk.cluster_scores(scores, account_scores), settings.linkage, summary.since,
+                                seed_scores, seeds)
     risk.store(account_risk, run_id)
     db.run("detect/complete_run", run_id=run_id)
     seconds["risk"] = time.perf_counter() - clock

@@ -145,6 +145,14 @@ def _identifier_features(accounts: list[str], params: LinkageParams, since: str 
             "component": sizes[membership[:n]].astype(float)}
 
 
+def cluster_scores(clusters, account_scores: dict[str, tuple[str, float]]) -> dict[str, float]:
+    """account -> the score of its scored cluster (``ClusterScore`` list), or its own account score when it is
+    a member of a tracked campaign (``account_scores``: account -> (campaign id, score))."""
+    scores = {a: c.score for c in clusters for a in c.members}
+    scores.update({a: score for a, (_, score) in account_scores.items()})
+    return scores
+
+
 def compute(accounts: list[str], communities: dict[str, int], cluster_scores: dict[str, float],
             params: LinkageParams | None = None, since: str | None = None,
             seed_scores: dict[str, float] | None = None, seeds: list[str] | None = None) -> AccountRisk:
