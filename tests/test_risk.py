@@ -174,3 +174,68 @@ def test_auc_counts_ties_half():
     assert auc([1, 1, 1, 1], [False, True, False, True]) == 0.5
     assert auc([0, 1, 1, 2], [False, True, False, True]) == 0.875
     assert math.isnan(auc([1, 2], [True, True]))
+
+
+# ---- the P2P test-bed generator (loaders/synthetic/p2p.py) ----------------------------------------------------
+
+def _read(path):
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_p2p_world_is_seeded_repeated_and_not_cleanly_clustered(tmp_path):
+    one, again, other = tmp_path / "one", tmp_path / "again", tmp_path / "other"
+    for out, seed in ((one, "1"), (again, "1"), (other, "2")):
+        assert main(["simulate", "--scale", "p2p", "--seed", seed, "--accounts", "3000", "--out", str(out),
+                     "--quiet"]) == 0
+    names = ["accounts.csv", "links.csv", "relations.csv", "heldout_labels.csv"]
+    assert all((one / n).read_bytes() == (again / n).read_bytes() for n in names)
+    assert (one / "links.csv").read_bytes() != (other / "links.csv").read_bytes()
+
+    accounts = {r["account_id"] for r in _read(one / "accounts.csv")}
+    labels = {r["account_id"]: r for r in _read(one / "heldout_labels.csv")}
+    assert set(labels) == accounts and len(accounts) == 3000
+    transfers = [r for r in _read(one / "relations.csv") if r["kind"] == "transfer"]
+    pairs = {(r["account_id"], r["other_account_id"]) for r in transfers}
+    assert len(transfers) > 2 * len(pairs)  # repeated payments, each with its own time and amount
+    assert all(float(r["amount"]) > 0 and r["ts"].endswith("Z") for r in transfers)
+
+    cards: dict[str, set[str]] = {}
+    users: dict[str, set[str]] = {}
+    for r in _read(one / "links.csv"):
+        if r["kind"] == "payment":
+            cards.setdefault(r["account_id"], set()).add(r["value"])
+            users.setdefault(r["value"], set()).add(r["account_id"])
+    sharing = {a for members in users.values() if len(members) > 1 for a in members}
+    roles = {a: r["role"] for a, r in labels.items()}
+    loners = [a for a, role in roles.items() if role == "loner"]
+    honest = [a for a, role in roles.items() if role == "honest"]
+    # loners with several cards and nobody to share them with; honest users sharing a card; honest users with
+    # several cards; rings sharing; chargebacks on honest users and fraudsters without one
+    assert sum(1 for a in loners if a not in sharing and len(cards[a]) >= 2) > 0.3 * len(loners)
+    assert sum(1 for a in honest if a in sharing) > 0.05 * len(honest)
+    assert sum(1 for a in honest if len(cards[a]) >= 2) > 0.2 * len(honest)
+    assert any(roles[a] == "ring" for a in sharing)
+    assert any(r["label"] == "fraud" and r["role"] == "honest" for r in labels.values())
+    assert any(r["label"] == "benign" and r["role"] != "honest" for r in labels.values())
+    # cards per account carries signal, not a clean separation
+    y = [labels[a]["label"] == "fraud" for a in sorted(accounts)]
+    assert 0.6 < auc([len(cards.get(a, ())) for a in sorted(accounts)], y) < 0.8
+
+
+def test_p2p_distinct_transfers_and_refused_options(tmp_path, capsys):
+    out = tmp_path / "p2p"
+    assert main(["simulate", "--scale", "p2p", "--accounts", "1000", "--out", str(out), "--quiet",
+                 "--distinct-transfers"]) == 0
+    rows = _read(out / "relations.csv")
+    keys = [(r["account_id"], r["other_account_id"], r["kind"]) for r in rows]
+    assert len(keys) == len(set(keys))
+    assert json.loads((out / "scenario.json").read_text())["repeated_transfers"] is False
+    capsys.readouterr()
+    assert main(["simulate", "--scale", "p2p", "--periods", "2", "--out", str(tmp_path / "x"), "--quiet"]) != 0
+    err = capsys.readouterr().err
+    assert "--scale p2p takes only" in err and len(err.strip().splitlines()) == 1
+    assert main(["simulate", "--scale", "p2p", "--out", str(out), "--quiet"]) != 0
+    assert "not empty" in capsys.readouterr().err
+    assert main(["simulate", "--scale", "demo", "--distinct-transfers", "--out", str(tmp_path / "y")]) != 0
+    assert "p2p only" in capsys.readouterr().err
