@@ -11,7 +11,7 @@ from graph.detect.communities import ENGINES
 
 
 def _detect(args: argparse.Namespace) -> int:
-    from graph.detect import pipeline, seeded
+    from graph.detect import pipeline, risk, seeded
 
     # The first run queries labels that do not exist yet (Campaign, INCLUDES): the server's warnings are noise.
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
@@ -26,6 +26,12 @@ def _detect(args: argparse.Namespace) -> int:
         print(f"\n{cid}  score {score.score:.0f}  [{event.event}{' ' + ', '.join(event.related) if event.related else ''}]")
         for line in score.evidence:
             print(f"  - {line}")
+    if result.risk is not None and result.risk.accounts:
+        top = result.risk.rank.argsort()[:args.top_risk]
+        print(f"\nhighest account risk (of {len(result.risk.accounts):,}; every account's is stored and exported):")
+        for i in top:
+            why = "; ".join(risk.reasons(result.risk, i)) or "nothing unusual"
+            print(f"  {result.risk.rank[i]:>4}. {result.risk.accounts[i]}  {result.risk.risk[i]:.3f}  {why}")
     for ended in result.lineage.ended.values():
         print(f"\n{ended.campaign_id}  ended" + (f" (merged into {ended.related[0]})" if ended.related else ""))
     if seeds:
@@ -64,6 +70,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="known-bad accounts (one id per line, or a CSV with account_id[,label]): "
                              "rank the accounts most linked to them, with evidence paths")
     detect.add_argument("--top", type=int, default=25, help="how many seeded leads to list (default 25)")
+    detect.add_argument("--top-risk", type=int, default=10, metavar="N",
+                        help="how many of the riskiest accounts to list (default 10; all are stored and exported)")
     detect.add_argument("--export", type=Path, metavar="DIR", help="write DIR/accounts.csv and DIR/campaigns.json")
     detect.set_defaults(handler=_detect)
 
