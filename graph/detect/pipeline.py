@@ -72,7 +72,9 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
     seconds["linkage"], clock = time.perf_counter() - clock, time.perf_counter()
     partition = communities.detect(engine, settings.community)
     seconds["communities"], clock = time.perf_counter() - clock, time.perf_counter()
-    # before anything is persisted, so an unknown seed stops the run cleanly
+    # before anything is persisted, so an unknown seed stops the run cleanly; the leads `detect` lists with
+    # their evidence paths come from this walk over the whole linkage (the seeded risk walks shared hard
+    # identifiers only, risk.walk_from_seeds)
     seed_scores = seeded.proximity(seeds, engine) if seeds else None
     if seeds:
         seconds["seeds"], clock = time.perf_counter() - clock, time.perf_counter()
@@ -95,7 +97,7 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
     seconds["persist"], clock = time.perf_counter() - clock, time.perf_counter()
     account_risk = risk.compute(sorted(partition.communities), partition.communities,
                                 risk.cluster_scores(scores, account_scores), settings.linkage, summary.since,
-                                seed_scores, seeds)
+                                seeds)
     risk.store(account_risk, run_id)
     db.run("detect/complete_run", run_id=run_id)
     seconds["risk"] = time.perf_counter() - clock

@@ -40,6 +40,8 @@ from graph import db
 from graph.detect.params import LinkageParams
 
 WRITE_BATCH = 10_000
+# accounts per bucket of the identifier read (the lists of one row stay at tens of thousands of entries)
+READ_BUCKET_ACCOUNTS = 20_000
 # a factor is named in an account's reasons when at most this share of accounts has as much of it
 REASON_MAX_SHARE = 0.1
 
@@ -106,25 +108,28 @@ def percentile(evidence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _identifier_features(accounts: list[str], params: LinkageParams, since: str | None
-                         ) -> dict[str, np.ndarray]:
-    """own_<kind>, shared and component from one read of the hard identifiers' members."""
+                         ) -> tuple[dict[str, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """own_<kind>, shared and component from one read of the hard identifiers' members, and the sharing
+    graph: (account index, shared-identifier index) per membership of a shared identifier."""
     n = len(accounts)
     index = {a: i for i, a in enumerate(accounts)}
     kinds = hard_kinds(params)
     kind_code = {k: c for c, k in enumerate(kinds)}
-    # flat (account, identifier) pairs: one Python pass over the rows, then numpy
-    member_account: list[int] = []
-    member_identifier: list[int] = []
-    identifier_kind: list[int] = []
-    for row in db.run("detect/hard_identifier_members", kinds=kinds, since=since):
-        members = [index[a] for a in row["members"] if a in index]
-        if members:
-            member_account.extend(members)
-            member_identifier.extend([len(identifier_kind)] * len(members))
-            identifier_kind.append(kind_code[row["kind"]])
-    account_of = np.asarray(member_account, dtype=np.int64)
-    identifier_of = np.asarray(member_identifier, dtype=np.int64)
-    kind_of = np.asarray(identifier_kind, dtype=np.int64)
+    # flat (account, identifier) pairs, read as a few long lists, then numpy
+    buckets = max(1, n // READ_BUCKET_ACCOUNTS)
+    accounts_read, identifiers_read, kinds_read = [], [], []
+    for row in db.run("detect/hard_identifier_members", kinds=kinds, since=since, buckets=buckets):
+        accounts_read.append(np.array([index.get(a, -1) for a in row["accounts"]], dtype=np.int64))
+        identifiers_read.append(np.asarray(row["identifiers"], dtype=np.int64))
+        kinds_read.append(np.full(len(row["accounts"]), kind_code[row["kind"]], dtype=np.int64))
+    account_of = np.concatenate(accounts_read) if accounts_read else np.zeros(0, dtype=np.int64)
+    node_of = np.concatenate(identifiers_read) if identifiers_read else np.zeros(0, dtype=np.int64)
+    kind_by_pair = np.concatenate(kinds_read) if kinds_read else np.zeros(0, dtype=np.int64)
+    known = account_of >= 0
+    account_of, node_of, kind_by_pair = account_of[known], node_of[known], kind_by_pair[known]
+    # identifiers numbered 0..m-1 in node-id order
+    nodes, first, identifier_of = np.unique(node_of, return_index=True, return_inverse=True)
+    kind_of = kind_by_pair[first]
     degree = np.bincount(identifier_of, minlength=len(kind_of)).astype(float)
     own = {k: np.bincount(account_of[kind_of[identifier_of] == c], minlength=n).astype(float)
            for k, c in kind_code.items()}
@@ -141,8 +146,38 @@ def _identifier_features(accounts: list[str], params: LinkageParams, since: str 
     graph = ig.Graph(n=n + shared_identifiers, edges=edges.tolist())
     membership = np.asarray(graph.connected_components().membership)
     sizes = np.bincount(membership[:n], minlength=membership.max() + 1 if len(membership) else 0)
-    return {**{f"own_{k}": own[k] for k in kinds}, "shared": shared,
-            "component": sizes[membership[:n]].astype(float)}
+    return ({**{f"own_{k}": own[k] for k in kinds}, "shared": shared,
+             "component": sizes[membership[:n]].astype(float)},
+            (account_of[on_shared], vertex[identifier_of[on_shared]] - n))
+
+
+def walk_from_seeds(n: int, sharing: tuple[np.ndarray, np.ndarray], seeds: np.ndarray, damping: float = 0.85,
+                    iterations: int = 100, tolerance: float = 1e-10) -> np.ndarray:
+    """Random walk with restart at ``seeds`` over the account–identifier graph of shared hard identifiers.
+
+    Each step goes from an account to one of its shared identifiers (uniformly) and on to one of that
+    identifier's accounts (uniformly), so a card two accounts share passes half of what reaches it to the
+    other one, a card 400 share a 400th to each; with probability 1 − ``damping`` (and from accounts that share
+    nothing) the walk restarts at a seed. Returns the stationary probability of each account.
+    """
+    accounts_of, identifiers_of = sharing
+    m = int(identifiers_of.max()) + 1 if len(identifiers_of) else 0
+    account_degree = np.bincount(accounts_of, minlength=n).astype(float)
+    identifier_degree = np.bincount(identifiers_of, minlength=m).astype(float)
+    restart = np.zeros(n)
+    restart[seeds] = 1.0 / len(seeds)
+    x = restart.copy()
+    for _ in range(iterations):
+        moving = np.where(account_degree > 0, x / np.maximum(account_degree, 1), 0.0)
+        on_identifier = np.bincount(identifiers_of, weights=moving[accounts_of], minlength=m)
+        arriving = np.bincount(accounts_of, weights=(on_identifier / np.maximum(identifier_degree, 1))[identifiers_of],
+                               minlength=n)
+        stuck = x[account_degree == 0].sum()  # accounts that share nothing: their walk restarts
+        following = damping * arriving + (1 - damping + damping * stuck) * restart
+        if np.abs(following - x).sum() < tolerance:
+            return following
+        x = following
+    return x
 
 
 def cluster_scores(clusters, account_scores: dict[str, tuple[str, float]]) -> dict[str, float]:
@@ -155,19 +190,18 @@ def cluster_scores(clusters, account_scores: dict[str, tuple[str, float]]) -> di
 
 def compute(accounts: list[str], communities: dict[str, int], cluster_scores: dict[str, float],
             params: LinkageParams | None = None, since: str | None = None,
-            seed_scores: dict[str, float] | None = None, seeds: list[str] | None = None) -> AccountRisk:
+            seeds: list[str] | None = None) -> AccountRisk:
     """The risk of every account in ``accounts``.
 
     ``communities``: account -> community label (``Partition.communities``); ``cluster_scores``: account ->
-    its campaign or cluster score (absent = 0); ``seed_scores``: account -> personalised PageRank mass from
-    ``seeds`` (only with seeds).
+    its campaign or cluster score (absent = 0); ``seeds``: known-bad accounts whose walk adds the seeded risk.
     """
     params = params or LinkageParams()
     accounts = list(accounts)
     if not accounts:
         empty = np.zeros(0)
         return AccountRisk([], {}, {}, empty, empty, np.zeros(0, dtype=np.int64))
-    features = _identifier_features(accounts, params, since)
+    features, sharing = _identifier_features(accounts, params, since)
     labels = np.array([communities.get(a, -1 - i) for i, a in enumerate(accounts)])
     _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
     features["community"] = counts[inverse].astype(float)  # context shown in reasons; not evidence (see below)
@@ -184,7 +218,7 @@ def compute(accounts: list[str], communities: dict[str, int], cluster_scores: di
     if seeds:
         seed_set = set(seeds)
         is_seed = np.array([a in seed_set for a in accounts])
-        proximity = np.array([(seed_scores or {}).get(a, 0.0) for a in accounts], dtype=float)
+        proximity = walk_from_seeds(len(accounts), sharing, np.flatnonzero(is_seed))
         proximity[is_seed] = 0.0
         features["seed_proximity"] = proximity
         surprise["seed_proximity"] = upper_tail_surprise(proximity, among=~is_seed)
