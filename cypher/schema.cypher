@@ -17,6 +17,8 @@ CREATE INDEX account_email IF NOT EXISTS FOR (n:Account) ON (n.email);
 CREATE INDEX account_created_at IF NOT EXISTS FOR (n:Account) ON (n.created_at);
 CREATE INDEX account_status IF NOT EXISTS FOR (n:Account) ON (n.status);
 CREATE INDEX account_label IF NOT EXISTS FOR (n:Account) ON (n.label);
+// per-account risk of the latest detection run (graph/detect/risk.py): review queues sort by it
+CREATE INDEX account_risk_rank IF NOT EXISTS FOR (n:Account) ON (n.risk_rank);
 CREATE INDEX identifier_kind IF NOT EXISTS FOR (n:Identifier) ON (n.kind);
 CREATE INDEX ip_proxy_type IF NOT EXISTS FOR (n:IP) ON (n.proxy_type);
 // Application data: users, API tokens, saved queries, cases, audit trail.

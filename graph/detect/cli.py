@@ -11,12 +11,12 @@ from graph.detect.communities import ENGINES
 
 
 def _detect(args: argparse.Namespace) -> int:
-    from graph.detect import pipeline, seeded
+    from graph.detect import pipeline, risk, seeded
 
     # The first run queries labels that do not exist yet (Campaign, INCLUDES): the server's warnings are noise.
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
     seeds = seeded.read_seeds(args.seeds) if args.seeds else None
-    result = pipeline.run(args.engine, pipeline.Settings.from_environment(args.window_days))
+    result = pipeline.run(args.engine, pipeline.Settings.from_environment(args.window_days), seeds=seeds)
     flagged = [(cid, s) for cid, s in result.campaigns if s.score >= result.flag_threshold]
     print(f"run {result.run_id} ({result.engine}): {len(result.partition.communities):,} accounts, "
           f"{result.linkage_edges:,} linkage edges, {len(result.clusters):,} clusters scored, "
@@ -26,10 +26,16 @@ def _detect(args: argparse.Namespace) -> int:
         print(f"\n{cid}  score {score.score:.0f}  [{event.event}{' ' + ', '.join(event.related) if event.related else ''}]")
         for line in score.evidence:
             print(f"  - {line}")
+    if result.risk is not None and result.risk.accounts:
+        top = result.risk.rank.argsort()[:args.top_risk]
+        print(f"\nhighest account risk (of {len(result.risk.accounts):,}; every account's is stored and exported):")
+        for i in top:
+            why = "; ".join(risk.reasons(result.risk, i)) or "nothing unusual"
+            print(f"  {result.risk.rank[i]:>4}. {result.risk.accounts[i]}  {result.risk.risk[i]:.3f}  {why}")
     for ended in result.lineage.ended.values():
         print(f"\n{ended.campaign_id}  ended" + (f" (merged into {ended.related[0]})" if ended.related else ""))
     if seeds:
-        leads = seeded.rank(seeds, engine=args.engine, top=args.top)
+        leads = seeded.rank(seeds, engine=args.engine, top=args.top, scores=result.seed_scores)
         print(f"\naccounts most linked to {len(seeds)} seed account(s):")
         for lead in leads:
             hops = "; ".join(f"{h['from']} → {h['to']} ({', '.join(h['shared']) or 'linked'})" for h in lead.path)
@@ -41,9 +47,13 @@ def _detect(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from graph.detect import evaluate
+    from graph.detect import evaluate, seeded
 
-    metrics = evaluate.evaluate(evaluate.read_truth(args.truth), evaluate.read_detected(args.detected))
+    if args.labels:
+        exclude = set(seeded.read_seeds(args.exclude_seeds)) if args.exclude_seeds else set()
+        metrics = evaluate.evaluate_ranking(evaluate.read_labels(args.labels), args.detected, exclude)
+    else:
+        metrics = evaluate.evaluate(evaluate.read_truth(args.truth), evaluate.read_detected(args.detected))
     json.dump(metrics, sys.stdout, indent=2)
     print()
     return 0
@@ -60,12 +70,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="known-bad accounts (one id per line, or a CSV with account_id[,label]): "
                              "rank the accounts most linked to them, with evidence paths")
     detect.add_argument("--top", type=int, default=25, help="how many seeded leads to list (default 25)")
+    detect.add_argument("--top-risk", type=int, default=10, metavar="N",
+                        help="how many of the riskiest accounts to list (default 10; all are stored and exported)")
     detect.add_argument("--export", type=Path, metavar="DIR", help="write DIR/accounts.csv and DIR/campaigns.json")
     detect.set_defaults(handler=_detect)
 
     evaluate = sub.add_parser("evaluate", help="compare detect --export output with a ground truth (JSON metrics)")
-    evaluate.add_argument("--truth", type=Path, required=True, metavar="CSV",
+    against = evaluate.add_mutually_exclusive_group(required=True)
+    against.add_argument("--truth", type=Path, metavar="CSV",
                           help="account_id,campaign_id (empty campaign_id = benign), e.g. the simulator's truth.csv")
+    against.add_argument("--labels", type=Path, metavar="CSV",
+                          help="account_id,label (fraud = positive), e.g. chargebacks: account-level AUC of the "
+                               "risk, seeded_risk and score columns instead of the campaign metrics")
+    evaluate.add_argument("--exclude-seeds", type=Path, metavar="FILE",
+                          help="with --labels: leave these accounts (the seeds of a seeded run) out")
     evaluate.add_argument("--detected", type=Path, required=True, metavar="CSV",
                           help="accounts.csv written by `linkwatch detect --export`")
     evaluate.set_defaults(handler=_evaluate)

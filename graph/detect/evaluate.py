@@ -139,3 +139,55 @@ def read_detected(path: Path) -> dict[str, tuple[str | None, bool]]:
             raise EvaluationInputError(f"{path}: line {line}: column flagged must be true or false, not {flag!r}")
         detected[row["account_id"]] = (row["campaign_id"] or None, flag in ("true", "1"))
     return detected
+
+
+def auc(scores, positives) -> float:
+    """Area under the ROC curve of ``scores`` for the boolean ``positives`` (ties count half: Mann-Whitney U).
+
+    0.5 = no better than chance; NaN when there are no positives or no negatives.
+    """
+    import numpy as np
+
+    scores, positives = np.asarray(scores, dtype=float), np.asarray(positives, dtype=bool)
+    n_pos, n_neg = int(positives.sum()), int((~positives).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    ordered = scores[order]
+    # average rank of each run of tied scores
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], len(ordered)]
+    ranks = np.empty(len(ordered))
+    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
+    return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def read_labels(path: Path) -> dict[str, bool]:
+    """account_id -> fraud? from a label file (``account_id,label``; label ``fraud`` or anything else)."""
+    rows = _read_csv(path, ("account_id", "label"))
+    return {r["account_id"]: r["label"].strip().lower() == "fraud" for r in rows}
+
+
+RANKING_COLUMNS = ("risk", "seeded_risk", "score")
+
+
+def evaluate_ranking(labels: dict[str, bool], detected: Path, exclude: set[str] = frozenset()) -> dict:
+    """Account-level AUC of each score column of ``detect --export``'s accounts.csv against fraud labels.
+
+    Accounts missing from the labels count as not fraud; ``exclude`` (e.g. the seeds) leaves accounts out.
+    """
+    rows = _read_csv(detected, ("account_id",))
+    rows = [r for r in rows if r["account_id"] not in exclude]
+    positives = [labels.get(r["account_id"], False) for r in rows]
+    result = {"accounts": len(rows), "fraud_accounts": sum(positives)}
+    for column in RANKING_COLUMNS:
+        if rows and column in rows[0] and any(r[column] for r in rows):
+            values = []
+            for line, r in enumerate(rows, start=2):
+                try:
+                    values.append(float(r[column] or 0.0))
+                except ValueError:
+                    raise EvaluationInputError(f"{detected}: line {line}: column {column} must be a number, "
+                                               f"not {r[column]!r}") from None
+            result[f"auc_{column}"] = round(auc(values, positives), 4)
+    return result

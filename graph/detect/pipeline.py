@@ -11,7 +11,7 @@ from pathlib import Path
 
 from graph import db
 from graph.config import setting
-from graph.detect import communities, linkage, scoring
+from graph.detect import communities, linkage, risk, scoring, seeded
 from graph.detect.lineage import Lineage, trace
 from graph.detect.params import CommunityParams, LineageParams, LinkageParams, ScoringParams
 from graph.errors import LinkwatchError
@@ -52,10 +52,15 @@ class RunResult:
     linkage_edges: int
     seconds: dict[str, float]
     flag_threshold: float
+    risk: risk.AccountRisk | None = None  # every account's risk (and seeded risk with seeds)
+    seed_scores: dict[str, float] | None = None  # personalised PageRank from the seeds (with seeds)
 
 
-def run(engine: str = "gds", settings: Settings | None = None) -> RunResult:
-    """Detect, score and persist campaigns on the current graph; returns what was found."""
+def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] | None = None) -> RunResult:
+    """Detect, score and persist campaigns and every account's risk on the current graph; returns what was found.
+
+    ``seeds``: known-bad account ids; their personalised PageRank adds a seeded risk (``risk.compute``).
+    """
     settings = settings or Settings.from_environment()
     if engine not in communities.ENGINES:
         raise LinkwatchError(f"unknown detection engine {engine!r}; choose one of {', '.join(communities.ENGINES)}")
@@ -67,6 +72,12 @@ def run(engine: str = "gds", settings: Settings | None = None) -> RunResult:
     seconds["linkage"], clock = time.perf_counter() - clock, time.perf_counter()
     partition = communities.detect(engine, settings.community)
     seconds["communities"], clock = time.perf_counter() - clock, time.perf_counter()
+    # before anything is persisted, so an unknown seed stops the run cleanly; the leads `detect` lists with
+    # their evidence paths come from this walk over the whole linkage (the seeded risk walks shared hard
+    # identifiers only, risk.walk_from_seeds)
+    seed_scores = seeded.proximity(seeds, engine) if seeds else None
+    if seeds:
+        seconds["seeds"], clock = time.perf_counter() - clock, time.perf_counter()
 
     groups = [g for g in partition.groups() if len(g) >= settings.community.min_cluster_size]
     clusters = {f"k{i}": sorted(g) for i, g in enumerate(groups)}
@@ -83,10 +94,16 @@ def run(engine: str = "gds", settings: Settings | None = None) -> RunResult:
     account_scores = {r["account_id"]: (r["campaign_id"], r["score"]) for r in db.run(
         "detect/account_scores", run_id=run_id, template_share_by_campaign=template_shares,
         template_quorum=scoring.TEMPLATE_QUORUM, signature_min_share=settings.scoring.signature_min_share)}
+    seconds["persist"], clock = time.perf_counter() - clock, time.perf_counter()
+    account_risk = risk.compute(sorted(partition.communities), partition.communities,
+                                risk.cluster_scores(scores, account_scores), settings.linkage, summary.since,
+                                seeds)
+    risk.store(account_risk, run_id)
     db.run("detect/complete_run", run_id=run_id)
-    seconds["persist"] = time.perf_counter() - clock
+    seconds["risk"] = time.perf_counter() - clock
     return RunResult(run_id, engine, partition, scores, campaigns, lineage, account_scores, summary.edges,
-                     {k: round(v, 2) for k, v in seconds.items()}, settings.scoring.flag_threshold)
+                     {k: round(v, 2) for k, v in seconds.items()}, settings.scoring.flag_threshold,
+                     account_risk, seed_scores)
 
 
 def _persist(run_id, started, engine, partition, campaigns, lineage: Lineage, summary: linkage.LinkageSummary,
@@ -122,10 +139,13 @@ def export(result: RunResult, directory: Path) -> tuple[Path, Path]:
     accounts_path, campaigns_path = directory / "accounts.csv", directory / "campaigns.json"
     with accounts_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["account_id", "campaign_id", "score", "flagged"])
+        writer.writerow(["account_id", "campaign_id", "score", "flagged", "risk", "risk_rank", "seeded_risk"])
+        risks = result.risk.as_dict() if result.risk else {}
         for account in sorted(result.partition.communities):
             campaign_id, score = result.account_scores.get(account, ("", 0.0))
-            writer.writerow([account, campaign_id, score, str(score >= result.flag_threshold).lower()])
+            account_risk, rank, seeded_risk = risks.get(account, ("", "", None))
+            writer.writerow([account, campaign_id, score, str(score >= result.flag_threshold).lower(),
+                             account_risk, rank, "" if seeded_risk is None else seeded_risk])
     campaigns = [{
         "id": cid, "score": s.score, "flagged": s.score >= result.flag_threshold, "size": len(s.members),
         "event": result.lineage.clusters[s.cluster].event, "related": result.lineage.clusters[s.cluster].related,

@@ -45,14 +45,24 @@ def read_seeds(path: Path) -> list[str]:
     return seeds
 
 
-def rank(seeds: list[str], engine: str = "gds", top: int = 50, damping: float = 0.85) -> list[Lead]:
-    """The ``top`` accounts most linked to ``seeds`` (seeds excluded), best first, each with its evidence path."""
+def proximity(seeds: list[str], engine: str = "gds", damping: float = 0.85) -> dict[str, float]:
+    """Personalized PageRank mass of every account, restarting at ``seeds`` (which must all be in the graph)."""
     nodes = {r["account_id"]: r["node_id"] for r in db.run("detect/account_nodes", account_ids=seeds)}
     unknown = [s for s in seeds if s not in nodes]
     if unknown:
         raise SeedFileError(f"seed account(s) not in the graph: {', '.join(unknown[:5])}"
                             + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""))
-    scores = _ppr_gds(list(nodes.values()), damping) if engine == "gds" else _ppr_local(seeds, damping)
+    return _ppr_gds(list(nodes.values()), damping) if engine == "gds" else _ppr_local(seeds, damping)
+
+
+def rank(seeds: list[str], engine: str = "gds", top: int = 50, damping: float = 0.85,
+         scores: dict[str, float] | None = None) -> list[Lead]:
+    """The ``top`` accounts most linked to ``seeds`` (seeds excluded), best first, each with its evidence path.
+
+    ``scores``: the seeds' ``proximity`` when already computed (a detection run with seeds computes it once).
+    """
+    if scores is None:
+        scores = proximity(seeds, engine, damping)
     seed_set = set(seeds)
     ranked = sorted(((a, s) for a, s in scores.items() if a not in seed_set and s > 0), key=lambda x: (-x[1], x[0]))
     ranked = ranked[:top]

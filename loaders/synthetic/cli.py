@@ -5,11 +5,21 @@ import argparse
 import sys
 import time
 
+from graph.errors import LinkwatchError
+
 from .config import EVASION, SCALES, config_for, with_format
 from .evolution import DEFAULT_ADVANCE_DAYS, WINDOW_DAYS
 
+# A peer-to-peer payment-platform export (users, cards, devices, transfers, referrals, held-aside chargeback
+# labels) for per-account risk ranking: loaders/synthetic/p2p.py.
+P2P_SCALE = "p2p"
+
 
 def _simulate(args: argparse.Namespace) -> int:
+    if args.scale == P2P_SCALE:
+        return _simulate_p2p(args)
+    if args.distinct_transfers:
+        raise LinkwatchError("--distinct-transfers applies to --scale p2p only")
     from .world import generate
 
     cfg = config_for(args.scale, seed=args.seed, evasion=args.evasion, campaigns=args.campaigns,
@@ -20,6 +30,20 @@ def _simulate(args: argparse.Namespace) -> int:
     summary = generate(cfg, args.out, force=args.force,
                        progress=None if args.quiet else (lambda message: print(message, file=sys.stderr)),
                        periods=args.periods, advance_days=args.advance_days)
+    counts = ", ".join(f"{name} {value:,}" for name, value in summary.counts.items())
+    print(f"wrote {summary.out_dir} in {time.monotonic() - began:.1f} s: {counts}")
+    return 0
+
+
+def _simulate_p2p(args: argparse.Namespace) -> int:
+    from .p2p import P2PConfig, generate
+
+    if args.periods != 1 or args.campaigns is not None or args.evasion != "low" or args.format not in (None, "csv"):
+        raise LinkwatchError("--scale p2p takes only --seed, --out, --force, --quiet and --distinct-transfers "
+                             "(plus --accounts): it has no campaigns, evasion levels or periods")
+    cfg = P2PConfig(seed=args.seed, **({"users": args.accounts} if args.accounts else {}))
+    began = time.monotonic()
+    summary = generate(cfg, args.out, force=args.force, repeated=not args.distinct_transfers)
     counts = ", ".join(f"{name} {value:,}" for name, value in summary.counts.items())
     print(f"wrote {summary.out_dir} in {time.monotonic() - began:.1f} s: {counts}")
     return 0
@@ -38,9 +62,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Generate a deterministic synthetic world: honest accounts with honest linkage (companies, "
                     "households, CGNAT, VPNs, 24/7 power users) and distillation campaigns, written as a canonical "
                     "input bundle plus truth.csv and scenario.json. See docs/simulator.md.")
-    simulate.add_argument("--scale", choices=list(SCALES), default="demo",
+    simulate.add_argument("--scale", choices=[*SCALES, P2P_SCALE], default="demo",
                           help="demo ~5k accounts (CSV with prompt text), medium ~100k, large ~1M, "
-                               "seed ~1M with a 25k-account / 28.8M-request campaign (default: demo)")
+                               "seed ~1M with a 25k-account / 28.8M-request campaign; p2p: a 30k-user "
+                               "peer-to-peer payment export with chargeback labels held aside (default: demo)")
     simulate.add_argument("--seed", type=_positive, default=1, help="random seed; same seed + arguments = same bytes")
     simulate.add_argument("--out", required=True, help="bundle folder to create")
     simulate.add_argument("--evasion", choices=list(EVASION), default="low",
@@ -54,6 +79,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     simulate.add_argument("--advance-days", type=_positive, default=DEFAULT_ADVANCE_DAYS, metavar="D",
                           help=f"length of period 2 in days with --periods 2 (more than {WINDOW_DAYS}; "
                                f"default: {DEFAULT_ADVANCE_DAYS})")
+    simulate.add_argument("--distinct-transfers", action="store_true",
+                          help="p2p only: one relations row per (payer, payee) pair (first time, amounts summed) "
+                               "instead of one row per transfer")
     simulate.add_argument("--force", action="store_true", help="replace an existing simulated bundle at --out")
     simulate.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     # Undocumented knobs for tests and experiments.
