@@ -59,11 +59,6 @@ class AccountRisk:
     seeded_rank: np.ndarray | None = None
     seeds: list[str] = field(default_factory=list)
 
-    def of(self, account: str) -> dict:
-        i = self.accounts.index(account)
-        return {"risk": float(self.risk[i]), "rank": int(self.rank[i]), "evidence": float(self.evidence[i]),
-                "seeded_risk": None if self.seeded_risk is None else float(self.seeded_risk[i])}
-
     def as_dict(self) -> dict[str, tuple[float, int, float | None]]:
         """account id -> (risk, rank, seeded risk or None)."""
         seeded = self.seeded_risk if self.seeded_risk is not None else [None] * len(self.accounts)
@@ -246,7 +241,7 @@ def reasons(result: AccountRisk, i: int) -> list[str]:
         elif name == "cluster":
             text = f"cluster score {result.features['cluster'][i]:.0f}"
         else:
-            text = f"close to known-bad accounts (PageRank mass {result.features[name][i]:.2g})"
+            text = f"shares hard identifiers with known-bad accounts (walk probability {result.features[name][i]:.2g})"
         found.append((s, f"{text}: top {100 * np.exp(-s):.2g} % of accounts"))
     return [text for _, text in sorted(found, key=lambda x: -x[0])]
 
