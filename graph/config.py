@@ -53,6 +53,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "LINKWATCH_SECURE_COOKIES": ("0", "1 = session cookies only over HTTPS (set it behind a TLS proxy)"),
     "LINKWATCH_CONSOLE_TIMEOUT_S": ("30", "Cypher console: seconds before the server terminates a query"),
     "LINKWATCH_CONSOLE_MAX_ROWS": ("10000", "Cypher console: rows returned at most (the result says when it was truncated)"),
+    "LINKWATCH_CHOKEPOINT_TARGET": ("0.95", "chokepoints: share of a campaign's accounts and of its requests the blocked identifiers must cover (--target)"),
     "NEO4J_URI": ("", "Bolt URI of an external Neo4j; unset = the managed server"),
     "NEO4J_USERNAME": ("neo4j", "user for NEO4J_URI"),
     "NEO4J_PASSWORD": ("", "password for NEO4J_URI"),
