@@ -54,9 +54,9 @@ def chokepoints_csv(campaign_id: str):
 def campaign_extras(campaign_id: str, per_run) -> dict:
     """What the campaign page and its JSON twin show besides detection's own facts.
 
-    ``per_run(key, compute)`` caches what only changes with a detection run (chokepoints).
+    ``per_run(key, compute)`` caches what only changes with a detection run (chokepoints, related campaigns).
     """
-    from graph.act import chokepoints
+    from graph.act import chokepoints, related
 
     def plan():
         try:
@@ -65,4 +65,6 @@ def campaign_extras(campaign_id: str, per_run) -> dict:
             return {"error": str(exc)}
 
     note("act/chokepoint_candidates", campaign=campaign_id)
-    return {"chokepoints": per_run(("act-chokepoints", campaign_id), plan)}
+    note("act/campaign_related", campaign=campaign_id)
+    return {"chokepoints": per_run(("act-chokepoints", campaign_id), plan),
+            "related": per_run(("act-related", campaign_id), lambda: related.related_to(campaign_id)["related"])}

@@ -10,6 +10,14 @@ from pathlib import Path
 from graph.detect.communities import ENGINES
 
 
+def _groups(result) -> list[list[str]]:
+    """Groups of more than one related flagged campaign (graph/act/related.py)."""
+    members: dict[str, list[str]] = {}
+    for cid, group in sorted(result.operator_groups.items()):
+        members.setdefault(group, []).append(cid)
+    return [ids for ids in members.values() if len(ids) > 1]
+
+
 def _detect(args: argparse.Namespace) -> int:
     from graph.detect import pipeline, seeded
 
@@ -26,6 +34,8 @@ def _detect(args: argparse.Namespace) -> int:
         print(f"\n{cid}  score {score.score:.0f}  [{event.event}{' ' + ', '.join(event.related) if event.related else ''}]")
         for line in score.evidence:
             print(f"  - {line}")
+    for group in _groups(result):
+        print(f"\npossibly one operator: {', '.join(group)}")
     for ended in result.lineage.ended.values():
         print(f"\n{ended.campaign_id}  ended" + (f" (merged into {ended.related[0]})" if ended.related else ""))
     if seeds:
@@ -43,7 +53,10 @@ def _detect(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from graph.detect import evaluate
 
-    metrics = evaluate.evaluate(evaluate.read_truth(args.truth), evaluate.read_detected(args.detected))
+    campaigns = args.campaigns or args.detected.with_name("campaigns.json")
+    groups = evaluate.read_operator_groups(campaigns) if args.campaigns or campaigns.exists() else {}
+    metrics = evaluate.evaluate(evaluate.read_truth(args.truth), evaluate.read_detected(args.detected),
+                                operator_groups=groups)
     json.dump(metrics, sys.stdout, indent=2)
     print()
     return 0
@@ -68,4 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                           help="account_id,campaign_id (empty campaign_id = benign), e.g. the simulator's truth.csv")
     evaluate.add_argument("--detected", type=Path, required=True, metavar="CSV",
                           help="accounts.csv written by `linkwatch detect --export`")
+    evaluate.add_argument("--campaigns", type=Path, metavar="JSON",
+                          help="campaigns.json of the same export, for operator_recall (related campaigns as one; "
+                               "default: campaigns.json beside --detected, when there is one)")
     evaluate.set_defaults(handler=_evaluate)
