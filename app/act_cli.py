@@ -1,4 +1,4 @@
-"""``linkwatch chokepoints``: acting on a campaign."""
+"""``linkwatch chokepoints`` and ``linkwatch indicators``: acting on a campaign and sharing with partners."""
 from __future__ import annotations
 
 import argparse
@@ -38,6 +38,16 @@ def _chokepoints(args: argparse.Namespace) -> int:
     return 0
 
 
+def _indicators_import(args: argparse.Namespace) -> int:
+    from graph.act import indicators
+
+    summary = indicators.import_file(args.file, args.source, args.tlp)
+    print(f"imported {summary['indicators']} indicator(s) from {args.file} as source {summary['source']!r} "
+          f"(TLP:{summary['tlp'].upper()}; {summary['new']} new, {summary['indicators'] - summary['new']} already known, "
+          f"{summary['skipped']} skipped: other pattern languages or observables)")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     choke = sub.add_parser("chokepoints", help="what to block to stop a campaign, and the collateral of each block")
     choke.add_argument("campaign_id")
@@ -46,3 +56,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                             "LINKWATCH_CHOKEPOINT_TARGET, 0.95)")
     choke.add_argument("--format", choices=["csv", "json"], default="csv")
     choke.set_defaults(handler=_chokepoints)
+
+    indicators = sub.add_parser("indicators", help="partner threat intelligence (STIX 2.1)")
+    actions = indicators.add_subparsers(dest="action", required=True, metavar="ACTION")
+    imp = actions.add_parser("import", help="import a partner's STIX 2.1 bundle (validated in full before writing)")
+    imp.add_argument("file", type=Path, metavar="FILE.json")
+    imp.add_argument("--source", required=True, metavar="NAME", help="who shared the bundle (shown as evidence)")
+    imp.add_argument("--tlp", default=None, choices=["clear", "white", "green", "amber", "amber+strict", "red"],
+                     help="TLP to store when the bundle's own marking is absent or less strict")
+    imp.set_defaults(handler=_indicators_import)

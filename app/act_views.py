@@ -54,9 +54,10 @@ def chokepoints_csv(campaign_id: str):
 def campaign_extras(campaign_id: str, per_run) -> dict:
     """What the campaign page and its JSON twin show besides detection's own facts.
 
-    ``per_run(key, compute)`` caches what only changes with a detection run (chokepoints, related campaigns).
+    ``per_run(key, compute)`` caches what only changes with a detection run (chokepoints, related campaigns);
+    partner corroboration changes with every import, so it is read each time.
     """
-    from graph.act import chokepoints, related
+    from graph.act import chokepoints, indicators, related
 
     def plan():
         try:
@@ -66,5 +67,7 @@ def campaign_extras(campaign_id: str, per_run) -> dict:
 
     note("act/chokepoint_candidates", campaign=campaign_id)
     note("act/campaign_related", campaign=campaign_id)
+    note("act/campaign_things", campaign=campaign_id)
     return {"chokepoints": per_run(("act-chokepoints", campaign_id), plan),
-            "related": per_run(("act-related", campaign_id), lambda: related.related_to(campaign_id)["related"])}
+            "related": per_run(("act-related", campaign_id), lambda: related.related_to(campaign_id)["related"]),
+            "corroborated_by": indicators.corroboration(campaign_id)}

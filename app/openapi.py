@@ -72,7 +72,7 @@ SPEC = {
             _query_param("order", description="desc|asc"), _query_param("page", "integer")),
         "/api/campaigns/{campaign_id}": _get(
             "A campaign: evidence, contributions, accounting, network, members (paged), history, case, "
-            "chokepoints, related campaigns (possibly one operator)",
+            "chokepoints, related campaigns (possibly one operator), partner corroboration (corroborated_by)",
             _path_param("campaign_id"), _query_param("page", "integer")),
         "/api/campaigns/{campaign_id}/chokepoints": _get(
             "What to block to stop a campaign: the fewest identifiers covering the target share of its accounts "

@@ -54,6 +54,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "LINKWATCH_CONSOLE_TIMEOUT_S": ("30", "Cypher console: seconds before the server terminates a query"),
     "LINKWATCH_CONSOLE_MAX_ROWS": ("10000", "Cypher console: rows returned at most (the result says when it was truncated)"),
     "LINKWATCH_CHOKEPOINT_TARGET": ("0.95", "chokepoints: share of a campaign's accounts and of its requests the blocked identifiers must cover (--target)"),
+    "LINKWATCH_STIX_TLP": ("amber", "TLP marking of exported STIX bundles: clear, green, amber or red (an imported indicator keeps its own, stricter marking)"),
     "NEO4J_URI": ("", "Bolt URI of an external Neo4j; unset = the managed server"),
     "NEO4J_USERNAME": ("neo4j", "user for NEO4J_URI"),
     "NEO4J_PASSWORD": ("", "password for NEO4J_URI"),

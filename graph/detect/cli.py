@@ -19,6 +19,7 @@ def _groups(result) -> list[list[str]]:
 
 
 def _detect(args: argparse.Namespace) -> int:
+    from graph.act import indicators
     from graph.detect import pipeline, seeded
 
     # The first run queries labels that do not exist yet (Campaign, INCLUDES): the server's warnings are noise.
@@ -34,6 +35,8 @@ def _detect(args: argparse.Namespace) -> int:
         print(f"\n{cid}  score {score.score:.0f}  [{event.event}{' ' + ', '.join(event.related) if event.related else ''}]")
         for line in score.evidence:
             print(f"  - {line}")
+        for partner in indicators.corroboration(cid):  # imported partner indicators (docs/acting.md)
+            print(f"  - {partner['sentence']} (TLP:{partner['tlp'].upper()})")
     for group in _groups(result):
         print(f"\npossibly one operator: {', '.join(group)}")
     for ended in result.lineage.ended.values():
