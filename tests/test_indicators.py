@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from collections import Counter
 
 import pytest
 
@@ -196,3 +197,38 @@ def test_the_corroboration_sentence():
     assert indicators.sentence("PartnerLab", {"proxy_network": 4, "payment_sha256": 12}) == (
         "corroborated by PartnerLab: 4 of this campaign's proxy networks and 12 payment fingerprints are in their bundle")
     assert indicators.sentence("P", {"asn": 1}) == "corroborated by P: 1 of this campaign's ASNs is in their bundle"
+
+
+# ---- hostile bundles, as a class: any text in any field is refused cleanly or read as data -------------------
+
+HOSTILE = ["", "'", "\\", "\\'", "\x00", "\x1b[2J\x1b[31mred", "line\nbreak", "\r", "=cmd|' /C calc'!A0", "+1", "@SUM(A1)",
+           "<script>alert(1)</script>", "{{7*7}}", "$x$", "../../etc/passwd", "ünïcødé ☃", "\u202eevil", "a" * 5000,
+           "1.2.3.4/33", "::ffff:1.2.3.4", "-1", "1e9", "0" * 64, "G" * 64, "[ipv4-addr:value = '1.1.1.1']"]
+FIELDS = ["pattern", "id", "name", "valid_from", "pattern_type", "object_marking_refs"]
+KINDS = ["ipv4-addr:value", "ipv6-addr:value", "domain-name:value", "x-linkwatch-proxy-network:name",
+         "x-linkwatch-payment-method:fingerprint_sha256", "autonomous-system:number"]
+
+
+def test_any_text_in_any_field_is_refused_with_one_line_or_read_as_data(tmp_path):
+    outcomes = Counter()
+    for value in HOSTILE:
+        for field in FIELDS:
+            for kind in KINDS if field == "pattern" else KINDS[:1]:
+                literal = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+                indicator = _indicator(1, f"[{kind} = {literal}]" if field == "pattern" else
+                                       "[ipv4-addr:value = '198.51.100.1']")
+                if field != "pattern":
+                    indicator[field] = [value] if field == "object_marking_refs" else value
+                path = _write(tmp_path, _bundle(indicator), "fuzz.json")
+                try:
+                    values, _ = indicators.parse_bundle(path)
+                except indicators.BundleError as exc:
+                    message = str(exc)
+                    assert message.startswith(str(path)), (value, field, kind)
+                    assert not any(ord(ch) < 32 for ch in message), (value, field, kind)
+                    outcomes["refused"] += 1
+                    continue
+                outcomes["read"] += 1
+                for row in values:  # what is kept is normalised data of a known kind, never longer than allowed
+                    assert row["kind"] in indicators.KIND_WORDS and len(row["value"]) <= indicators.MAX_VALUE_CHARS
+    assert outcomes["refused"] > 0 and outcomes["read"] > 0
