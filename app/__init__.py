@@ -35,8 +35,8 @@ def _wants_json() -> bool:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from app import auth, campaigns, console_views, graphview, ids, investigate, openapi, params, reports_views, \
-        runcache, views
+    from app import act_views, auth, campaigns, console_views, graphview, ids, investigate, openapi, params, \
+        reports_views, runcache, views
 
     app = Flask(__name__)
     # ids with any character are routable: `id`/`anyid` converters (app/ids.py); `//` inside an id is kept
@@ -73,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(campaigns.bp)
     app.register_blueprint(reports_views.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(act_views.bp)
 
     @app.before_request
     def _authenticate_and_protect():

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, redirect, re
 from flask_login import current_user
 from markupsafe import Markup
 
-from app import graphview, params
+from app import act_views, graphview, params
 from app.auth import require_role
 from app.investigate import json_view, note, respond, shown
 from graph import audit, cases, csv_export
@@ -139,7 +139,8 @@ def campaign(campaign_id: str):
     per_run = {**found, **drawing, **charts, "members": members[:MEMBER_PAGE_SIZE], "page": page,
                "more": len(members) > MEMBER_PAGE_SIZE}
     case = cases.get("campaign", campaign_id)
-    live = {"case": case["case"], "notes": case["notes"], "case_history": case["history"], "statuses": cases.STATUSES}
+    live = {"case": case["case"], "notes": case["notes"], "case_history": case["history"], "statuses": cases.STATUSES,
+            **act_views.campaign_extras(campaign_id, _per_run)}
     if json_view():
         return respond("campaign.html", True, **per_run, **live)
     # the page's run-dependent middle (evidence, charts, network, members) is rendered once per run and page

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "app.web_cli",
     "app.scheduler",
     "graph.reports.cli",
+    "app.act_cli",
 ]
 
 

@@ -86,8 +86,13 @@ SPEC = {
             _query_param("sort", enum=["score", "size", "requests", "first_activity", "last_activity", "campaign_id"]),
             _query_param("order", enum=["desc", "asc"]), _PAGE),
         "/api/campaigns/{campaign_id}": _get(
-            "A campaign: evidence, contributions, accounting, network, members (paged), history, case",
+            "A campaign: evidence, contributions, accounting, network, members (paged), history, case, "
+            "chokepoints, related campaigns (possibly one operator), partner corroboration (corroborated_by)",
             _path_param("campaign_id"), _PAGE),
+        "/api/campaigns/{campaign_id}/chokepoints": _get(
+            "What to block to stop a campaign: the fewest identifiers covering the target share of its accounts "
+            "and requests, each with its collateral (docs/acting.md)", _path_param("campaign_id"),
+            _query_param("target", "number", "share to cover, above 0 and at most 1 (default 0.95)")),
         "/api/cypher": {"post": {
             "summary": "Run a read-only Cypher query (role analyst)",
             "requestBody": {"required": True, "content": {"application/json": {

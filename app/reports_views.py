@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, jsonify, redirect, request, send_from_directory, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, send_from_directory, url_for
 from flask_login import current_user
 
 from app import params

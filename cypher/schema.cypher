@@ -35,3 +35,6 @@ CREATE CONSTRAINT detection_run_id IF NOT EXISTS FOR (n:DetectionRun) REQUIRE n.
 CREATE INDEX campaign_active IF NOT EXISTS FOR (n:Campaign) ON (n.active);
 // Reports (`linkwatch report`).
 CREATE CONSTRAINT report_id IF NOT EXISTS FOR (n:Report) REQUIRE n.report_id IS UNIQUE;
+// Partner indicators (`linkwatch indicators import`).
+CREATE CONSTRAINT partner_indicator_key IF NOT EXISTS FOR (n:PartnerIndicator) REQUIRE (n.source, n.kind, n.value) IS UNIQUE;
+CREATE INDEX partner_indicator_value IF NOT EXISTS FOR (n:PartnerIndicator) ON (n.value);

@@ -43,6 +43,7 @@ NO_CYPHER_PANEL = {
     "console.page": "the page is a Cypher editor",
     "campaigns.seeded": "the empty form runs nothing (after a POST it shows its statements)",
     "campaigns.members_csv": "a CSV file",
+    "act.chokepoints_csv": "a CSV file",
     "reports.report_file": "a report file",
 }
 

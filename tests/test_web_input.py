@@ -2,7 +2,6 @@
 round-trip — against a real waitress server and the real Neo4j."""
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import unquote
 

@@ -10,7 +10,16 @@ from pathlib import Path
 from graph.detect.communities import ENGINES
 
 
+def _groups(result) -> list[list[str]]:
+    """Groups of more than one related flagged campaign (graph/act/related.py)."""
+    members: dict[str, list[str]] = {}
+    for cid, group in sorted(result.operator_groups.items()):
+        members.setdefault(group, []).append(cid)
+    return [ids for ids in members.values() if len(ids) > 1]
+
+
 def _detect(args: argparse.Namespace) -> int:
+    from graph.act import indicators
     from graph.detect import pipeline, risk, seeded
 
     # The first run queries labels that do not exist yet (Campaign, INCLUDES): the server's warnings are noise.
@@ -26,6 +35,10 @@ def _detect(args: argparse.Namespace) -> int:
         print(f"\n{cid}  score {score.score:.0f}  [{event.event}{' ' + ', '.join(event.related) if event.related else ''}]")
         for line in score.evidence:
             print(f"  - {line}")
+        for partner in indicators.corroboration(cid):  # imported partner indicators (docs/acting.md)
+            print(f"  - {partner['sentence']} (TLP:{partner['tlp'].upper()})")
+    for group in _groups(result):
+        print(f"\npossibly one operator: {', '.join(group)}")
     if result.risk is not None and result.risk.accounts:
         top = result.risk.rank.argsort()[:args.top_risk]
         print(f"\nhighest account risk (of {len(result.risk.accounts):,}; every account's is stored and exported):")
@@ -53,7 +66,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         exclude = set(seeded.read_seeds(args.exclude_seeds)) if args.exclude_seeds else set()
         metrics = evaluate.evaluate_ranking(evaluate.read_labels(args.labels), args.detected, exclude)
     else:
-        metrics = evaluate.evaluate(evaluate.read_truth(args.truth), evaluate.read_detected(args.detected))
+        campaigns = args.campaigns or args.detected.with_name("campaigns.json")
+        groups = evaluate.read_operator_groups(campaigns) if args.campaigns or campaigns.exists() else {}
+        metrics = evaluate.evaluate(evaluate.read_truth(args.truth), evaluate.read_detected(args.detected),
+                                    operator_groups=groups)
     json.dump(metrics, sys.stdout, indent=2)
     print()
     return 0
@@ -86,4 +102,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                           help="with --labels: leave these accounts (the seeds of a seeded run) out")
     evaluate.add_argument("--detected", type=Path, required=True, metavar="CSV",
                           help="accounts.csv written by `linkwatch detect --export`")
+    evaluate.add_argument("--campaigns", type=Path, metavar="JSON",
+                          help="campaigns.json of the same export, for operator_recall (related campaigns as one; "
+                               "default: campaigns.json beside --detected, when there is one)")
     evaluate.set_defaults(handler=_evaluate)

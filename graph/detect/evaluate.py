@@ -49,11 +49,16 @@ def ari(labels_a: list, labels_b: list) -> float:
 
 
 def evaluate(truth: dict[str, str | None], detected: dict[str, tuple[str | None, bool]],
-             campaign_coverage: float = 0.8, cluster_purity: float = 0.8) -> dict:
+             campaign_coverage: float = 0.8, cluster_purity: float = 0.8,
+             operator_groups: dict[str, str] | None = None) -> dict:
     """The metrics of ``linkwatch evaluate``.
 
     A campaign counts as found when at least ``campaign_coverage`` of its accounts sit in flagged clusters
-    whose members are at least ``cluster_purity`` that campaign.
+    whose members are at least ``cluster_purity`` that campaign. ``operator_recall`` asks for one operator
+    found as one: at least ``campaign_coverage`` of the campaign's accounts in a single flagged cluster, or a
+    single group of related clusters (``operator_groups``: cluster id -> group id), that is at least
+    ``cluster_purity`` that campaign. A campaign found as a front cluster and an operator cluster counts for
+    ``campaign_recall``, and for ``operator_recall`` only when the two are tied.
     """
     accounts = sorted(truth)
     missing = [a for a in accounts if a not in detected]
@@ -65,20 +70,11 @@ def evaluate(truth: dict[str, str | None], detected: dict[str, tuple[str | None,
     recall = true_pos / len(fraud) if fraud else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
-    cluster_members: dict[str, list[str]] = {}
-    for account in accounts:
-        cluster, is_flagged = detected.get(account, (None, False))
-        if cluster and is_flagged:
-            cluster_members.setdefault(cluster, []).append(account)
-    pure_cluster_of: dict[str, str] = {}  # flagged cluster -> the campaign it is ≥ purity made of
-    for cluster, members in cluster_members.items():
-        campaign, count = Counter(truth[a] for a in members).most_common(1)[0]
-        if campaign and count / len(members) >= cluster_purity:
-            pure_cluster_of[cluster] = campaign
     campaigns = Counter(truth[a] for a in fraud)
-    found = [c for c, size in campaigns.items()
-             if sum(1 for a in fraud if truth[a] == c and pure_cluster_of.get(detected.get(a, (None,))[0]) == c)
-             >= campaign_coverage * size]
+    found = _found(truth, detected, fraud, cluster_purity, campaign_coverage)
+    grouped = {a: ((operator_groups or {}).get(cluster, cluster) if cluster else None, is_flagged)
+               for a, (cluster, is_flagged) in detected.items()}
+    operators_found = _found(truth, grouped, fraud, cluster_purity, campaign_coverage, as_one=True)
 
     # Partition agreement over campaigns: a benign account is its own "campaign", an unflagged account its own
     # cluster (a company found as a low-score cluster is a correct non-detection, not a partition error).
@@ -95,11 +91,53 @@ def evaluate(truth: dict[str, str | None], detected: dict[str, tuple[str | None,
         "campaigns": len(campaigns),
         "campaigns_found": len(found),
         "campaign_recall": round(len(found) / len(campaigns), 4) if campaigns else 0.0,
+        "operator_recall": round(len(operators_found) / len(campaigns), 4) if campaigns else 0.0,
         "benign_false_positive_rate": round(len(flagged & benign) / len(benign), 6) if benign else 0.0,
         "ari": round(ari(truth_labels, detected_labels), 4),
         "nmi": round(nmi(truth_labels, detected_labels), 4),
         "accounts_missing_from_detection": len(missing),
     }
+
+
+def _found(truth, detected, fraud, cluster_purity: float, campaign_coverage: float, as_one: bool = False) -> list[str]:
+    """The true campaigns found: enough of their accounts in flagged clusters that are ≥ purity that campaign
+    (``as_one``: in a single such cluster)."""
+    cluster_members: dict[str, list[str]] = {}
+    for account in sorted(truth):
+        cluster, is_flagged = detected.get(account, (None, False))
+        if cluster and is_flagged:
+            cluster_members.setdefault(cluster, []).append(account)
+    pure_cluster_of: dict[str, str] = {}  # flagged cluster -> the campaign it is ≥ purity made of
+    for cluster, members in cluster_members.items():
+        campaign, count = Counter(truth[a] for a in members).most_common(1)[0]
+        if campaign and count / len(members) >= cluster_purity:
+            pure_cluster_of[cluster] = campaign
+    campaigns = Counter(truth[a] for a in fraud)
+    if as_one:
+        held = Counter((truth[a], detected.get(a, (None,))[0]) for a in fraud
+                       if pure_cluster_of.get(detected.get(a, (None,))[0]) == truth[a])
+        return [c for c, size in campaigns.items()
+                if max((n for (campaign, _), n in held.items() if campaign == c), default=0) >= campaign_coverage * size]
+    return [c for c, size in campaigns.items()
+            if sum(1 for a in fraud if truth[a] == c and pure_cluster_of.get(detected.get(a, (None,))[0]) == c)
+            >= campaign_coverage * size]
+
+
+def read_operator_groups(path: Path) -> dict[str, str]:
+    """campaign id -> operator group id from ``detect --export``'s campaigns.json (empty when it has none)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise EvaluationInputError(f"{path}: no such file") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EvaluationInputError(f"{path}: not a JSON file written by `linkwatch detect --export` ({exc})") from exc
+    campaigns = data.get("campaigns") if isinstance(data, dict) else None
+    if not isinstance(campaigns, list):
+        raise EvaluationInputError(f"{path}: no \"campaigns\" list (not written by `linkwatch detect --export`)")
+    return {str(c["id"]): str(c["operator_group"]) for c in campaigns
+            if isinstance(c, dict) and c.get("id") and c.get("operator_group")}
 
 
 def _read_csv(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:

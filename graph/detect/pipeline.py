@@ -5,11 +5,12 @@ import csv
 import json
 import time
 import uuid
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from graph import db
+from graph.act import related
 from graph.config import setting
 from graph.detect import communities, linkage, risk, scoring, seeded
 from graph.detect.lineage import Lineage, trace
@@ -54,6 +55,8 @@ class RunResult:
     flag_threshold: float
     risk: risk.AccountRisk | None = None  # every account's risk (and seeded risk with seeds)
     seed_scores: dict[str, float] | None = None  # personalised PageRank from the seeds (with seeds)
+    related: list[dict] = field(default_factory=list)  # "possibly one operator" ties (graph/act/related.py)
+    operator_groups: dict[str, str] = field(default_factory=dict)  # flagged campaign id -> its group's id
 
 
 def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] | None = None) -> RunResult:
@@ -94,6 +97,7 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
     account_scores = {r["account_id"]: (r["campaign_id"], r["score"]) for r in db.run(
         "detect/account_scores", run_id=run_id, template_share_by_campaign=template_shares,
         template_quorum=scoring.TEMPLATE_QUORUM, signature_min_share=settings.scoring.signature_min_share)}
+    ties, operator_groups = related.link(run_id, scores, campaigns, previous, settings.scoring.flag_threshold)
     seconds["persist"], clock = time.perf_counter() - clock, time.perf_counter()
     account_risk = risk.compute(sorted(partition.communities), partition.communities,
                                 risk.cluster_scores(scores, account_scores), settings.linkage, summary.since,
@@ -103,7 +107,7 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
     seconds["risk"] = time.perf_counter() - clock
     return RunResult(run_id, engine, partition, scores, campaigns, lineage, account_scores, summary.edges,
                      {k: round(v, 2) for k, v in seconds.items()}, settings.scoring.flag_threshold,
-                     account_risk, seed_scores)
+                     account_risk, seed_scores, ties, operator_groups)
 
 
 def _persist(run_id, started, engine, partition, campaigns, lineage: Lineage, summary: linkage.LinkageSummary,
@@ -150,10 +154,10 @@ def export(result: RunResult, directory: Path) -> tuple[Path, Path]:
         "id": cid, "score": s.score, "flagged": s.score >= result.flag_threshold, "size": len(s.members),
         "event": result.lineage.clusters[s.cluster].event, "related": result.lineage.clusters[s.cluster].related,
         "accounting": s.accounting, "contributions": s.contributions(), "evidence": s.evidence,
-        "members": s.members,
+        "members": s.members, "operator_group": result.operator_groups.get(cid),
     } for cid, s in result.campaigns]
     campaigns_path.write_text(json.dumps({"run_id": result.run_id, "engine": result.engine,
-                                          "campaigns": campaigns,
+                                          "campaigns": campaigns, "related_campaigns": result.related,
                                           "ended": [asdict(e) for e in result.lineage.ended.values()]},
                                          indent=2) + "\n", encoding="utf-8")
     return accounts_path, campaigns_path

@@ -86,12 +86,25 @@ def _patterns(row: dict) -> list[tuple[str, str, str, str]]:
     return patterns
 
 
-def build(campaigns: list[dict], rows: list[dict], detected_at: datetime) -> stix2.Bundle:
+def build(campaigns: list[dict], rows: list[dict], detected_at: datetime, tlp: str | None = None) -> stix2.Bundle:
     """A bundle: the producer, one ``campaign`` per flagged campaign, its indicators and ``indicates`` links.
 
     ``campaigns``: dicts with campaign_id, score, evidence, accounting; ``rows``: ``indicator_rows()``;
-    ``detected_at``: start of the detection run the indicators come from (their ``valid_from``).
+    ``detected_at``: start of the detection run the indicators come from (their ``valid_from``); ``tlp``: the
+    marking (default LINKWATCH_STIX_TLP). An indicator a partner shared under a stricter TLP keeps theirs.
     """
+    from graph.act import indicators as partner
+
+    tlp = partner.normalise_tlp(tlp) if tlp else partner.export_tlp()
+    patterns = {p: partner.pattern_keys(p[0]) for row in rows for p in _patterns(row)}
+    imported = partner.imported_tlp(sorted({k for keys in patterns.values() for k in keys}))
+    used_markings: dict[str, object] = {}
+
+    def marking(level: str) -> list[str]:
+        definition = partner.stix_marking(level)
+        used_markings[definition.id] = definition
+        return [definition.id]
+
     objects: list = [IDENTITY]
     by_campaign: dict[str, list[dict]] = {}
     for row in rows:
@@ -103,6 +116,7 @@ def build(campaigns: list[dict], rows: list[dict], detected_at: datetime) -> sti
             description=f"Linkwatch score {campaign['score']:.0f}/100. " + " ".join(
                 line if line.endswith(".") else line + "." for line in campaign["evidence"]),
             first_seen=accounting.get("first_activity"), last_seen=accounting.get("last_activity"),
+            object_marking_refs=marking(tlp),
         )
         objects.append(sdo)
         seen: set[str] = set()  # an ASN or block shared by several addresses is one indicator
@@ -111,9 +125,14 @@ def build(campaigns: list[dict], rows: list[dict], detected_at: datetime) -> sti
                 if pattern in seen:
                     continue
                 seen.add(pattern)
+                level = tlp
+                for key in patterns[(pattern, indicator_type, name, description)]:
+                    level = partner.stricter(level, imported.get(key))
                 indicator = stix2.Indicator(
                     pattern=pattern, pattern_type="stix", valid_from=detected_at, indicator_types=[indicator_type],
                     name=name, description=f"{description} ({campaign['campaign_id']})", created_by_ref=IDENTITY.id,
+                    object_marking_refs=marking(level),
                 )
-                objects += [indicator, stix2.Relationship(indicator, "indicates", sdo, created_by_ref=IDENTITY.id)]
-    return stix2.Bundle(objects, allow_custom=False)
+                objects += [indicator, stix2.Relationship(indicator, "indicates", sdo, created_by_ref=IDENTITY.id,
+                                                          object_marking_refs=marking(level))]
+    return stix2.Bundle(objects + list(used_markings.values()), allow_custom=False)

@@ -1,0 +1,1 @@
+"""Acting on what detection found: chokepoints to block, related campaigns, partner indicators (docs/acting.md)."""
