@@ -7,6 +7,8 @@ import sys
 
 from app import auth
 from graph import db
+from graph.config import setting
+from graph.errors import LinkwatchError
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -48,6 +50,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     from app import create_app
 
+    console_slots = int(setting("LINKWATCH_CONSOLE_MAX_CONCURRENT"))
+    if args.threads <= console_slots:
+        raise LinkwatchError(f"--threads {args.threads} must be above LINKWATCH_CONSOLE_MAX_CONCURRENT "
+                             f"({console_slots}), so that other pages keep answering while the console is busy")
     db.gds_version()
     db.apply_schema()
     print(f"Linkwatch UI on http://{args.host}:{args.port}/", file=sys.stderr)

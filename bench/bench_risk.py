@@ -73,9 +73,9 @@ def one_world(seed: int, users: int, workdir: Path) -> dict:
     timings = {}
     with contextlib.redirect_stdout(sys.stderr):
         start = time.perf_counter()
-        # one relations row per pair until the loader aggregates repeated transfer rows (issue 14, deliverable 1)
-        args = ["simulate", "--scale", "p2p", "--seed", str(seed), "--out", str(bundle), "--quiet",
-                "--distinct-transfers"] + (["--accounts", str(users)] if users else [])
+        # transfers as the platform logs them: one row per payment, repeated pairs aggregated by the loader
+        args = ["simulate", "--scale", "p2p", "--seed", str(seed), "--out", str(bundle), "--quiet"] + (
+            ["--accounts", str(users)] if users else [])
         assert linkwatch(args) == 0
         timings["simulate"] = round(time.perf_counter() - start, 1)
         db.wipe()

@@ -15,7 +15,7 @@ from app import auth, create_app
 from graph import console, db
 from graph.detect import communities
 
-from webtools import PASSWORD
+from webtools import PASSWORD, live_server
 
 
 def _graphs() -> list[str]:
@@ -107,20 +107,11 @@ def test_response_size_is_capped(accounts):
 
 @pytest.fixture
 def live_app(accounts):
-    from waitress.server import create_server
-    import socket
-
     for name, role in (("ana", "analyst"), ("abe", "analyst"), ("ada", "admin")):
         auth.save_user(name, role, PASSWORD)
     app = create_app({"CONSOLE_LIMITS": console.Limits(timeout_s=8.0)})
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = create_server(app, host="127.0.0.1", port=port, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}", {name: auth.create_token(name) for name in ("ana", "abe", "ada")}
-    server.close()
+    with live_server(app, threads=8) as url:  # as `linkwatch serve` runs by default
+        yield url, {name: auth.create_token(name) for name in ("ana", "abe", "ada")}
 
 
 def _post(url: str, token: str, query: str) -> tuple[int, float]:
@@ -152,3 +143,10 @@ def test_saturated_console_answers_429_and_the_server_keeps_answering(live_app):
     assert statuses.count(408) == 4 and statuses.count(429) == 6
     # /healthz did not wait for the running queries to end
     assert all(health_answered < at for status, at in outcomes if status == 408)
+
+
+def test_serve_keeps_threads_free_of_the_console(capsys):
+    from app.cli import main
+
+    assert main(["serve", "--threads", "4"]) == 2
+    assert "LINKWATCH_CONSOLE_MAX_CONCURRENT" in capsys.readouterr().err

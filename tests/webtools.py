@@ -28,12 +28,12 @@ def bearer(name: str) -> dict[str, str]:
 
 
 @contextmanager
-def live_server(app):
+def live_server(app, threads: int = 4):
     """``app`` served by a real waitress server on 127.0.0.1 (a free port); yields its base URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = create_server(app, host="127.0.0.1", port=port, threads=4)
+    server = create_server(app, host="127.0.0.1", port=port, threads=threads)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
