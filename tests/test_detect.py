@@ -308,7 +308,9 @@ CAMPAIGN_MIX = (["reasoning", "tool_use", "chat"], [70, 25, 5])
 
 
 def _world() -> None:
-    """30 campaign accounts, a 40-person company, a 3-person household and 20 unrelated people."""
+    """30 campaign accounts, a 24-account referral ring, a 40-person company, households (one of 3 sharing a
+    card, one of 5 sharing a card and a device), 40 more households as the population the scores are calibrated
+    on, and 20 unrelated people."""
     cypher("""
       UNWIND range(0, 29) AS i
       CREATE (a:Account {account_id: 'op' + right('0' + i, 2), org: 'Nimbus Research', email: 'u' + i + '@mail.example',
@@ -354,6 +356,57 @@ def _world() -> None:
       CREATE (a)-[:USED_IP {count: a.requests}]->(home)
     """, honest_caps=HONEST_MIX[0], honest_counts=HONEST_MIX[1])
     cypher("UNWIND range(0, 19) AS i CREATE (:Account {account_id: 'solo' + right('0' + i, 2), requests: 10})")
+    # a small ring: 24 accounts on two devices, created within an hour through a referral chain, one template
+    cypher("""
+      UNWIND range(0, 23) AS i
+      CREATE (a:Account {account_id: 'ring' + right('0' + i, 2), requests: 200 + (i % 5) * 3,
+                         created_at: datetime('2026-04-10T10:00:00Z') + duration({minutes: 2 * i}),
+                         hour_profile: [h IN range(0, 23) | CASE WHEN h >= 9 AND h < 21 THEN 10 + (h + i) % 4 ELSE 1 END],
+                         capabilities: $honest_caps, capability_counts: $honest_counts})
+      MERGE (device:Device {value: 'dev_ring_' + (i % 2)})
+      CREATE (a)-[:HAS_IDENTIFIER {kind: 'device'}]->(device)
+      MERGE (tpl:PromptTemplate {template_id: 'ring_tpl'})
+      CREATE (a)-[:SENT {n: 180}]->(tpl)
+      WITH a ORDER BY a.account_id
+      WITH collect(a) AS ring
+      UNWIND range(0, size(ring) - 2) AS i
+      WITH ring[i] AS a, ring[i + 1] AS b
+      CREATE (a)-[:RELATED {kind: 'referred'}]->(b)
+    """, honest_caps=HONEST_MIX[0], honest_counts=HONEST_MIX[1])
+    # a household of five sharing a card and a device, its accounts opened months apart
+    cypher("""
+      UNWIND range(0, 4) AS i
+      CREATE (a:Account {account_id: 'fam' + i, requests: 30 + 70 * i,
+                         created_at: datetime('2025-02-01T00:00:00Z') + duration({days: 60 * i}),
+                         hour_profile: [h IN range(0, 23) | CASE WHEN h >= 17 + i % 2 AND h < 23 THEN 4 + (h + i) % 3 ELSE 0 END],
+                         capabilities: $honest_caps, capability_counts: $honest_counts})
+      MERGE (card:PaymentMethod {value: 'pm_fam'})
+      MERGE (device:Device {value: 'dev_fam'})
+      MERGE (home:IP {value: '203.0.113.90', proxy_type: 'none'})
+      CREATE (a)-[:HAS_IDENTIFIER {kind: 'payment'}]->(card), (a)-[:HAS_IDENTIFIER {kind: 'device'}]->(device),
+             (a)-[:USED_IP {count: a.requests}]->(home)
+    """, honest_caps=HONEST_MIX[0], honest_counts=HONEST_MIX[1])
+    # the population: 40 households of 3-5 accounts with their own card and home address, opened over a year,
+    # varied volumes, hours and usage; every fourth also shares a tablet, every fifth uses a consumer VPN, every
+    # third sends some requests through a popular product template
+    cypher("""
+      UNWIND range(0, 39) AS h
+      UNWIND range(0, 2 + h % 3) AS j
+      CREATE (a:Account {account_id: 'hh' + right('0' + h, 2) + '_' + j,
+                         requests: 20 + ((h * 7 + j * 13) % 11) * 15,
+                         created_at: datetime('2025-01-01T00:00:00Z') + duration({days: (h * 37 + j * 71) % 400}),
+                         hour_profile: [x IN range(0, 23) | CASE WHEN (x + h + 2 * j) % 24 < 6 + (h + j) % 9
+                                                                THEN 2 + (x * (j + 1) + h) % 5 ELSE (x + j) % 2 END],
+                         capabilities: $honest_caps,
+                         capability_counts: [c IN $honest_counts | c + (h * (j + 3)) % 11]})
+      MERGE (card:PaymentMethod {value: 'pm_hh_' + h})
+      MERGE (home:IP {value: '100.64.' + h + '.1', proxy_type: CASE WHEN h % 5 = 0 THEN 'vpn' ELSE 'none' END})
+      CREATE (a)-[:HAS_IDENTIFIER {kind: 'payment'}]->(card), (a)-[:USED_IP {count: a.requests}]->(home)
+      FOREACH (_ IN CASE WHEN h % 4 = 0 THEN [1] ELSE [] END |
+        MERGE (tablet:Device {value: 'dev_hh_' + h}) CREATE (a)-[:HAS_IDENTIFIER {kind: 'device'}]->(tablet))
+      FOREACH (_ IN CASE WHEN (h + j) % 3 = 0 THEN [1] ELSE [] END |
+        MERGE (tpl:PromptTemplate {template_id: 'product_summarise'}) CREATE (a)-[:SENT {n: a.requests / 10}]->(tpl))
+    """, honest_caps=HONEST_MIX[0], honest_counts=HONEST_MIX[1])
 
 
 @pytest.fixture
@@ -366,48 +419,68 @@ def _by_members(result: pipeline.RunResult) -> dict[frozenset, tuple[str, object
     return {frozenset(s.members): (cid, s) for cid, s in result.campaigns}
 
 
+def _flagged(result: pipeline.RunResult) -> dict[frozenset, tuple[str, object]]:
+    return {members: (cid, s) for members, (cid, s) in _by_members(result).items() if s.score >= result.flag_threshold}
+
+
 CAMPAIGN = frozenset(f"op{i:02d}" for i in range(30))
+RING = frozenset(f"ring{i:02d}" for i in range(24))
 COMPANY = frozenset(f"emp{i:02d}" for i in range(40))
 HOUSEHOLD = frozenset({"home0", "home1", "home2"})
+FAMILY = frozenset(f"fam{i}" for i in range(5))
 
 
-def test_campaign_is_flagged_with_evidence_and_look_alikes_are_not(world, tmp_path):
+def test_campaign_and_ring_are_flagged_with_evidence_and_look_alikes_are_not(world, tmp_path):
     result = pipeline.run("gds")
 
     scored = {frozenset(s.members): s for s in result.clusters}
-    assert set(scored) == {CAMPAIGN, COMPANY, HOUSEHOLD}
-    campaign, company, household = scored[CAMPAIGN], scored[COMPANY], scored[HOUSEHOLD]
-    found = _by_members(result)
-    assert set(found) == {CAMPAIGN}  # the look-alikes score under the tracking threshold (20)
-    assert campaign.score >= 90
-    assert company.score == 0.0 and household.score <= 15
+    assert {CAMPAIGN, RING, COMPANY, HOUSEHOLD, FAMILY} <= set(scored) and len(scored) == 5 + 40
+    assert set(_flagged(result)) == {CAMPAIGN, RING}
+    campaign, ring, company, household, family = (scored[k] for k in (CAMPAIGN, RING, COMPANY, HOUSEHOLD, FAMILY))
+    # calibrated on this graph's 45 clusters: 50 = 0.05 expected false flags, +12.5 per factor of ten
+    assert campaign.score == 72.4 and campaign.expected_false == pytest.approx(0.0008, abs=5e-5)
+    assert 50 <= ring.score < campaign.score
+    # households share cards honestly: in this graph a shared card is no evidence at all
+    assert campaign.lines["identity"] == 0.0 and family.lines["identity"] == ring.lines["identity"]
+    # the ring differs from the family of five by evidence, not size: burst, referral chain, one template
+    assert ring.lines["origin"] > 3 and ring.lines["content"] > 2
+    assert family.lines["origin"] == 0.0 and family.lines["content"] == 0.0
+    assert family.score < 20 and household.score < 20 and company.score < 20
     assert campaign.evidence[:3] == [
-        "30 accounts use 3 payment methods; 100% of them pay with a card another member also uses",
-        "100% of their requests leave through proxy exits (100% residential)",
-        "88% of their requests use 3 prompt templates that at least a quarter of the accounts send",
+        "100% of their requests leave through proxy exits (100% residential) (rarer than 98% of the 45 clusters)",
+        "their hourly activity follows one rhythm (similarity 1.00) (rarer than 98% of the 45 clusters)",
+        "requests per account are even: 1,020 ± 2% per account (rarer than 98% of the 45 clusters)",
     ]
-    assert "70% of their requests ask for step-by-step reasoning" in campaign.evidence
-    assert campaign.evidence[-1] == ("30 accounts, 30.6k requests in 40 days (2026-04-20 to 2026-05-30), 1.0k per "
-                                     "account; mostly reasoning 70%, tool_use 25%, chat 5%")
+    assert ("70% of their requests ask for step-by-step reasoning (rarer than 93% of the 45 clusters)"
+            in campaign.evidence)
+    assert campaign.evidence[-2:] == [
+        "together: about 1 in 1,248 of the 45 clusters would show this much evidence by chance",
+        "30 accounts, 30.6k requests in 40 days (2026-04-20 to 2026-05-30), 1.0k per account; mostly reasoning 70%, "
+        "tool_use 25%, chat 5%"]
+    assert ring.evidence[0] == ("100% of the accounts are tied to another member by a referral, invitation or "
+                                "transfer (rarer than 98% of the 45 clusters)")
     assert campaign.accounting["requests"] == 30 * 1020
-    assert company.contributions()["benign_organization"] == -50.0
-    assert company.evidence[0] == ("looks like one organisation: 100% of the accounts name 'Contoso Ltd', "
-                                   "100% share one non-proxy office address, 0% of requests on shared templates")
-    assert any(line.startswith("only 3 accounts: score damped to 37%") for line in household.evidence)
+    # contributions are decibans of evidence; the company's organisation evidence counts against it
+    assert campaign.contributions()["proxy_exits"] == 17.4
+    assert company.contributions()["benign_organization"] == -17.4
+    assert company.evidence[0] == ("looks like one organisation: 100% of the accounts name 'Contoso Ltd', 100% share "
+                                   "one non-proxy office address, 0% of requests on shared templates (as "
+                                   "organisation-like as only 2% of the clusters)")
 
-    # per-account scores: every campaign member is held by links inside the campaign
-    assert {a for a, (_, score) in result.account_scores.items() if score >= 50} == set(CAMPAIGN)
+    # flagged accounts: the members of the flagged clusters, each matching its campaign
+    assert result.flagged_accounts == set(CAMPAIGN) | set(RING)
 
     accounts_csv, campaigns_json = pipeline.export(result, tmp_path / "out")
     rows = {r["account_id"]: r for r in csv.DictReader(accounts_csv.open())}
-    assert len(rows) == 30 + 40 + 3 + 20
-    assert rows["op00"]["flagged"] == "true" and rows["op00"]["campaign_id"] == found[CAMPAIGN][0]
+    assert len(rows) == 30 + 24 + 40 + 3 + 5 + 20 + sum(3 + h % 3 for h in range(40))
+    assert rows["op00"]["flagged"] == "true" and rows["op00"]["campaign_id"] == _flagged(result)[CAMPAIGN][0]
+    assert rows["hh00_0"]["flagged"] == "false"
     # every account has a risk (graph/detect/risk.py); a solo account with nothing unusual has none
     assert {k: v for k, v in rows["solo00"].items() if k != "risk_rank"} == {
         "account_id": "solo00", "campaign_id": "", "score": "0.0", "flagged": "false", "risk": "0.0", "seeded_risk": ""}
-    assert float(rows["op00"]["risk"]) > 0.5 and {int(r["risk_rank"]) for r in rows.values()} == set(range(1, 94))
+    assert float(rows["op00"]["risk"]) > 0.5 and {int(r["risk_rank"]) for r in rows.values()} == set(range(1, len(rows) + 1))
     exported = json.loads(campaigns_json.read_text())
-    assert exported["campaigns"][0]["id"] == found[CAMPAIGN][0]
+    assert exported["campaigns"][0]["id"] == _flagged(result)[CAMPAIGN][0]
     assert exported["campaigns"][0]["members"] == sorted(CAMPAIGN)
     assert db.gds().graph.list() == []
 
@@ -418,8 +491,8 @@ def test_campaign_ids_survive_reruns_and_changes(world):
     assert campaign_id == birth_id(CAMPAIGN)
 
     second = pipeline.run("local")
-    assert [cid for cid, _ in second.campaigns] == [campaign_id]
-    assert {s.event for s in second.lineage.clusters.values()} == {"unchanged"}
+    assert _by_members(second)[CAMPAIGN][0] == campaign_id
+    assert {s.event for s in second.lineage.clusters.values()} == {"unchanged"}  # every tracked cluster
 
     # five new accounts join the operator's card pool and proxy: the campaign grows under the same id
     cypher("""UNWIND range(30, 34) AS i CREATE (a:Account {account_id: 'op' + i, requests: 1000})
@@ -436,7 +509,7 @@ def test_campaign_ids_survive_reruns_and_changes(world):
     # the operator abandons the accounts' cards, proxy and templates: nothing links them, the campaign ends
     cypher("MATCH (a:Account)-[r:HAS_IDENTIFIER|USED_NETWORK|SENT]->() WHERE a.account_id STARTS WITH 'op' DELETE r")
     fourth = pipeline.run("gds")
-    assert campaign_id in fourth.lineage.ended and fourth.campaigns == []
+    assert campaign_id in fourth.lineage.ended and campaign_id not in {cid for cid, _ in fourth.campaigns}
     ended = cypher("MATCH (c:Campaign {campaign_id: $id}) RETURN c.active AS active, c.ended_run AS ended_run, "
                    "COUNT { (c)-[:INCLUDES]->() } AS members", id=campaign_id)
     assert ended[0]["active"] is False and ended[0]["members"] == 0 and ended[0]["ended_run"] == fourth.run_id

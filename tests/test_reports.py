@@ -2,7 +2,8 @@
 
 The world is a hand-made bundle loaded with `linkwatch load` and detected with `linkwatch detect`:
 campaign A (30 accounts, later 40) on three shared cards, datacenter and residential-proxy exits and three
-templates; campaign B (20 accounts) on two cards and IPv6 hosting exits; an honest company and ten people.
+templates; campaign B (20 accounts) on two cards and IPv6 hosting exits; an honest company, ten people and 40
+households (the population the scores are calibrated on).
 """
 from __future__ import annotations
 
@@ -91,6 +92,17 @@ def _honest():
         account = f"solo{i}"
         accounts.append([account, "2025-11-01T00:00:00Z", f"s{i}@example.org", "", "FR"])
         requests.append(["2026-04-15T12:00:00Z", account, f"10.0.0.{i}", 20, 80, f"solo_{i}", "chat"])
+    # the population scores are calibrated on: 40 households of three sharing a card and a home address,
+    # accounts opened months apart, their own prompts, varied hours and volumes
+    for h in range(40):
+        for j in range(3):
+            account = f"hh{h:02d}_{j}"
+            accounts.append([account, f"2025-{1 + (h + 4 * j) % 12:02d}-{1 + (h * 7 + j) % 28:02d}T18:00:00Z",
+                             f"{account}@home.example", "", "DE"])
+            links.append([account, "payment", f"pm_hh_{h}"])
+            for k in range(2 + (h * 3 + j) % 7):
+                requests.append([f"2026-04-{10 + (h + k) % 18:02d}T{(7 + h + 5 * j + 3 * k) % 24:02d}:00:00Z", account,
+                                 f"100.64.{h}.1", 40, 150, f"own_{account}_{k}", mix[(h + j + k) % 5]])
     return accounts, links, requests
 
 

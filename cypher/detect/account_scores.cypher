@@ -5,6 +5,7 @@
 //   at least $signature_min_share), match = the member's share of requests on those templates over half the
 //   campaign's share, capped at 1 (an honest household writes its own prompts: match 0);
 // * otherwise match = 0.5 + 0.5 × cohesion, the share of the member's linkage weight inside the campaign.
+// A member is flagged when its campaign is and its match is at least $member_min_match.
 // Shared templates: families (paraphrases together) sent by at least $template_quorum of the members (and at
 // least 2), as in scoring.
 MATCH (:DetectionRun {run_id: $run_id})-[:FOUND]->(campaign:Campaign)
@@ -33,5 +34,7 @@ WITH a, campaign, membership, cohesion, template_share,
           THEN CASE WHEN template_share >= 0.5 * campaign_share THEN 1.0 ELSE template_share / (0.5 * campaign_share) END
           ELSE 0.5 + 0.5 * cohesion END AS match
 SET membership.cohesion = cohesion, membership.template_share = template_share, membership.match = match,
-    membership.score = round(campaign.score * match, 1)
-RETURN a.account_id AS account_id, campaign.campaign_id AS campaign_id, membership.score AS score
+    membership.score = round(campaign.score * match, 1),
+    membership.flagged = campaign.flagged AND match >= $member_min_match
+RETURN a.account_id AS account_id, campaign.campaign_id AS campaign_id, membership.score AS score,
+       membership.flagged AS flagged

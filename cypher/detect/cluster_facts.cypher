@@ -28,6 +28,35 @@ CALL (c) {
          max(users) AS largest_card_users
 }
 CALL (c) {
+  // the other hard identifiers (device, phone, API key, e-mail identifier): members on one another member uses
+  UNWIND c.members AS account_id
+  MATCH (a:Account {account_id: account_id})-[:HAS_IDENTIFIER]->(h)
+  WHERE h:Device OR h:Phone OR h:ApiKey OR h:Email
+  WITH h, collect(DISTINCT a) AS users
+  WHERE size(users) > 1
+  UNWIND users AS a
+  RETURN count(DISTINCT a) AS accounts_on_shared_hard
+}
+CALL (c) {
+  // members tied to another member by a declared relation (referral, invitation, transfer)
+  UNWIND c.members AS account_id
+  MATCH (a:Account {account_id: account_id})-[:RELATED]-(b:Account)
+  WHERE b.account_id IN c.members
+  RETURN count(DISTINCT a) AS accounts_related
+}
+CALL (c) {
+  // the IPv4 /22 block holding the most members among addresses no intel marks as a proxy exit
+  UNWIND c.members AS account_id
+  MATCH (a:Account {account_id: account_id})-[r:USED_IP]->(ip:IP)
+  WHERE coalesce(ip.proxy_type, 'none') = 'none' AND ip.value =~ '\\d+\\.\\d+\\.\\d+\\.\\d+'
+  WITH a, ip, r, split(ip.value, '.') AS o
+  WITH o[0] + '.' + o[1] + '.' + toString(toInteger(o[2]) / 4 * 4) + '.0/22' AS block, a, ip, r
+  WITH block, count(DISTINCT a) AS users, count(DISTINCT ip) AS ips, sum(coalesce(r.count, 1)) AS n
+  ORDER BY users DESC, ips DESC, block
+  LIMIT 1
+  RETURN collect({block: block, users: users, ips: ips, n: n}) AS top_block
+}
+CALL (c) {
   // the members' top IPs: how many members share each address, and its exit type
   UNWIND c.members AS account_id
   MATCH (:Account {account_id: account_id})-[r:USED_IP]->(ip:IP)
@@ -53,4 +82,4 @@ CALL (c) {
 RETURN c.cluster AS cluster, accounts, requests, input_tokens, output_tokens, first_request, last_request,
        requests_per_account, created, orgs, email_domains, hour_profiles, capability_mixes,
        payment_methods, accounts_on_shared_cards, largest_card_users, ip_usage, network_usage, template_usage,
-       ip_rotation
+       ip_rotation, accounts_on_shared_hard, accounts_related, top_block

@@ -4,7 +4,11 @@ They are plain data so a test or a benchmark can change one value without touchi
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+
+# the score scale: points per factor of ten in the expected number of clusters this rare by chance
+SCORE_POINTS_PER_DECADE = 12.5
 
 
 def _kind_weight() -> dict[str, float]:
@@ -75,16 +79,35 @@ class CommunityParams:
 
 @dataclass(frozen=True)
 class ScoringParams:
-    # Campaigns (and accounts) scoring at least this much are flagged.
+    # The score is 50 + 12.5 · log10(expected_false_flags / E), E being the expected number of clusters of the
+    # run with as much evidence by chance (graph/detect/scoring.py). So a campaign is flagged (score >= 50)
+    # when E <= expected_false_flags: a run flags an honest cluster by chance about once in 20 runs (if the
+    # lines of evidence were independent; docs/detection.md measures what happens when they are not).
+    expected_false_flags: float = 0.05
     flag_threshold: float = 50.0
-    # Clusters scoring at least this much are kept as (:Campaign) nodes and tracked across runs; the rest
-    # (households, companies: thousands at 100k accounts) are reported in the run's result only.
-    track_threshold: float = 20.0
+    # Clusters with at most this many expected by chance (score >= 33.7) are kept as (:Campaign) nodes and
+    # tracked across runs; the rest (households, companies: thousands at 100k accounts) are reported in the
+    # run's result only.
+    track_expected_false: float = 1.0
+    # Pseudo-clusters of the prior spread evenly over each measurement's range: they keep a graph with few
+    # clusters from calling its most unusual one rare, and weigh nothing in a graph with thousands.
+    prior_clusters: int = 10
     # Campaigns whose members send at least this share of requests on shared templates score each member by
     # its own share on them (cypher/detect/account_scores.cypher); others by linkage cohesion.
     signature_min_share: float = 0.2
-    # Groups smaller than this are damped on a log scale (3 accounts: 37 %), see scoring.damping.
-    full_size_accounts: int = 20
+    # A member of a flagged campaign is flagged when its own match with the campaign is at least this:
+    # match 1 = it sends the campaign's templates like the others (or all its linkage is inside), 0.75 = half
+    # of its linkage weight is inside the campaign.
+    member_min_match: float = 0.75
+
+    def score_for(self, expected_false: float) -> float:
+        """The 0-100 score of a cluster with ``expected_false`` clusters expected by chance at its evidence."""
+        ratio = self.expected_false_flags / max(expected_false, 1e-300)
+        return round(min(100.0, max(0.0, self.flag_threshold + SCORE_POINTS_PER_DECADE * math.log10(ratio))), 1)
+
+    @property
+    def track_threshold(self) -> float:
+        return self.score_for(self.track_expected_false)
 
 
 @dataclass(frozen=True)

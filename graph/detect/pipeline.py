@@ -50,6 +50,7 @@ class RunResult:
     campaigns: list[tuple[str, scoring.ClusterScore]]  # the tracked ones: (campaign id, score)
     lineage: Lineage
     account_scores: dict[str, tuple[str, float]]  # account id -> (campaign id, account score)
+    flagged_accounts: set[str]  # members of flagged campaigns whose own match with the campaign is enough
     linkage_edges: int
     seconds: dict[str, float]
     flag_threshold: float
@@ -94,9 +95,12 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
     campaigns = [(lineage.clusters[s.cluster].campaign_id, s) for s in tracked]
     _persist(run_id, started, engine, partition, campaigns, lineage, summary, settings)
     template_shares = {cid: next(f.value for f in s.features if f.name == "shared_templates") for cid, s in campaigns}
-    account_scores = {r["account_id"]: (r["campaign_id"], r["score"]) for r in db.run(
-        "detect/account_scores", run_id=run_id, template_share_by_campaign=template_shares,
-        template_quorum=scoring.TEMPLATE_QUORUM, signature_min_share=settings.scoring.signature_min_share)}
+    member_rows = db.run("detect/account_scores", run_id=run_id, template_share_by_campaign=template_shares,
+                         template_quorum=scoring.TEMPLATE_QUORUM,
+                         signature_min_share=settings.scoring.signature_min_share,
+                         member_min_match=settings.scoring.member_min_match)
+    account_scores = {r["account_id"]: (r["campaign_id"], r["score"]) for r in member_rows}
+    flagged_accounts = {r["account_id"] for r in member_rows if r["flagged"]}
     ties, operator_groups = related.link(run_id, scores, campaigns, previous, settings.scoring.flag_threshold)
     seconds["persist"], clock = time.perf_counter() - clock, time.perf_counter()
     account_risk = risk.compute(sorted(partition.communities), partition.communities,
@@ -105,7 +109,8 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
     risk.store(account_risk, run_id)
     db.run("detect/complete_run", run_id=run_id)
     seconds["risk"] = time.perf_counter() - clock
-    return RunResult(run_id, engine, partition, scores, campaigns, lineage, account_scores, summary.edges,
+    return RunResult(run_id, engine, partition, scores, campaigns, lineage, account_scores, flagged_accounts,
+                     summary.edges,
                      {k: round(v, 2) for k, v in seconds.items()}, settings.scoring.flag_threshold,
                      account_risk, seed_scores, ties, operator_groups)
 
@@ -148,7 +153,7 @@ def export(result: RunResult, directory: Path) -> tuple[Path, Path]:
         for account in sorted(result.partition.communities):
             campaign_id, score = result.account_scores.get(account, ("", 0.0))
             account_risk, rank, seeded_risk = risks.get(account, ("", "", None))
-            writer.writerow([account, campaign_id, score, str(score >= result.flag_threshold).lower(),
+            writer.writerow([account, campaign_id, score, str(account in result.flagged_accounts).lower(),
                              account_risk, rank, "" if seeded_risk is None else seeded_risk])
     campaigns = [{
         "id": cid, "score": s.score, "flagged": s.score >= result.flag_threshold, "size": len(s.members),

@@ -1,12 +1,34 @@
-"""Campaign scoring: the accounting investigators publish, evidence features, a 0–100 risk score.
+"""Campaign scoring: evidence features, calibrated on the graph being scored, and a 0–100 score.
 
-Every feature is a value in [0, 1] times a weight in points; risk features add, benign-organization
-indicators subtract, so the score is the sum of readable contributions. Each feature carries the sentence
-an analyst reads ("312 accounts share 4 payment methods"). Honest look-alikes score low for stated reasons:
-a company shows one organisation behind one office address with varied usage and no proxy exits; a household
-is a handful of accounts (small groups are damped: one shared card between 3 people is not a campaign);
-CGNAT and VPN addresses never link accounts strongly (linkage cutoffs), and a 24/7 CI user is a single
-account, not a cluster.
+Each cluster gets measurements that are large when one operator runs the accounts: shared cards and devices,
+proxy exits, address rotation, one rented address block, shared prompt templates and wrappers, rewording,
+reasoning elicitation, one capability, synchronised hours, shifts, creation bursts, referral chains, even
+volume (and, wired by the caller, model-release pivots). Each comes with the sentence an analyst reads.
+
+No feature has a hand-picked weight and no score has a hand-picked threshold. Instead (docs/detection.md,
+"Scoring"):
+
+1. **Rarity in this graph.** A measurement's evidence is how rare it is among the clusters of the same run:
+   ``p = (clusters with at least this value + m·(1 − value)) / (N + m)``, the upper-tail share with a prior
+   of ``m`` pseudo-clusters spread evenly over [0, 1] (``ScoringParams.prior_clusters``), so that a graph
+   with three clusters does not call its most unusual one a one-in-three event and a large graph speaks for
+   itself. Campaigns are assumed to be a small minority of clusters (they are: 8 of 386 in the demo world).
+   Surprise = −ln p; a value nobody reaches scores ln((N + m)/1).
+2. **Lines of evidence.** Measurements of one mechanism (cards and devices; proxies, rotation and rented
+   blocks; templates and rewording; ...) are one *line*: its evidence is the best measurement's, corrected
+   for picking the best of k (Bonferroni: −ln min(1, k·p_min)). Lines add up; evidence that the group is one
+   honest organisation (one org name behind one office address with varied usage) is subtracted.
+3. **How often by chance.** If the lines were independent, the sum's distribution over clusters would be
+   the convolution of each line's distribution (the observed one, mixed with the prior's). Its upper tail at
+   a cluster's total, times the number of clusters scored, is the *expected number of clusters in this run
+   with that much evidence by chance* (``expected_false``).
+4. **Score and flag.** ``score = 50 + 12.5 · log10(α / expected_false)``, clipped to 0–100, where ``α``
+   (``ScoringParams.expected_false_flags``, 0.05) is the expected number of honest clusters a run may flag
+   by chance. A score of 50 (the flag threshold) means exactly α expected false flags; each factor of ten
+   rarer adds 12.5.
+
+Contributions are each measurement's surprise in decibans (10·log10 of the factor by which it is rarer
+than a typical cluster; Turing's unit): they add up to the cluster's total evidence.
 """
 from __future__ import annotations
 
@@ -14,6 +36,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+
+import numpy as np
 
 from graph import db
 from graph.detect.params import ScoringParams
@@ -30,18 +54,28 @@ ROTATING_IPS_PER_DAY = 20
 # A shared template family sent in at least this many wordings is paraphrase rotation (product templates
 # have one wording; operators reword to slip past exact-match filters).
 PARAPHRASE_WORDINGS = 5
+DECIBANS_PER_NAT = 10 / math.log(10)
+NULL_GRID_NATS = 0.02  # resolution of the evidence distribution's convolution
+BENIGN = "benign_organization"
+
+# feature -> its line of evidence (one mechanism each)
+LINES = {
+    "shared_payment": "identity", "shared_devices": "identity",
+    "proxy_exits": "egress", "ip_rotation": "egress", "rented_block": "egress",
+    "shared_templates": "content", "paraphrase_rotation": "content",
+    "reasoning_elicitation": "tasks", "capability_focus": "tasks",
+    "synchronization": "timing", "shift_hours": "timing",
+    "creation_burst": "origin", "referral_chain": "origin",
+    "load_balancing": "volume",
+    "model_pivot": "pivot",
+}
 
 
 @dataclass(frozen=True)
 class Feature:
     name: str
-    value: float  # 0..1
-    weight: float  # points at value 1; negative for benign indicators
+    value: float  # 0..1: larger is more like one operator (for benign_organization: like one honest organisation)
     sentence: str
-
-    @property
-    def points(self) -> float:
-        return round(self.value * self.weight, 2)
 
 
 @dataclass
@@ -50,35 +84,61 @@ class ClusterScore:
     members: list[str]
     accounting: dict
     features: list[Feature]
-    damping: float  # small-group factor applied to the feature sum
-    score: float = field(init=False)
-
-    def __post_init__(self):
-        total = sum(f.points for f in self.features) * self.damping
-        self.score = round(min(100.0, max(0.0, total)), 1)
+    surprise: dict[str, float] = field(default_factory=dict)   # feature -> −ln(rarity among clusters)
+    rarity: dict[str, float] = field(default_factory=dict)     # feature -> p, smoothed share of clusters as high
+    lines: dict[str, float] = field(default_factory=dict)      # line -> evidence (nats), Bonferroni-corrected
+    evidence_nats: float = 0.0
+    expected_false: float = math.inf
+    reference_clusters: int = 0
+    score: float = 0.0
 
     @property
     def evidence(self) -> list[str]:
-        """Sentences of the features that moved the score, strongest first, then the accounting line."""
-        moved = sorted((f for f in self.features if abs(f.points) >= 1.0), key=lambda f: -abs(f.points))
-        lines = [f.sentence for f in moved]
-        if self.damping < 1.0:
-            lines.append(f"only {len(self.members)} accounts: score damped to {self.damping:.0%} "
-                         "(households and small teams share cards and devices honestly)")
+        """Sentences of the measurements that count, strongest first; then how rare the whole is; then the
+        accounting line."""
+        counted = sorted((f for f in self.features if self.surprise.get(f.name, 0.0) * DECIBANS_PER_NAT >= 3.0),
+                         key=lambda f: -self.surprise[f.name])
+        lines = []
+        for f in counted:
+            share = self.rarity[f.name]
+            rare = (f"rarer than {1 - share:.0%} of the {self.reference_clusters:,} clusters" if f.name != BENIGN
+                    else f"as organisation-like as only {share:.0%} of the clusters")
+            lines.append(f"{f.sentence} ({rare})")
+        if self.reference_clusters:
+            lines.append(f"together: about {_chance(self.expected_false)} of the {self.reference_clusters:,} clusters "
+                         f"would show this much evidence by chance")
         lines.append(self.accounting["summary"])
         return lines
 
     def contributions(self) -> dict[str, float]:
-        return {f.name: f.points for f in self.features}
+        """Each measurement's evidence in decibans (benign organisation negative)."""
+        return {f.name: round((-1 if f.name == BENIGN else 1) * self.surprise.get(f.name, 0.0) * DECIBANS_PER_NAT, 1)
+                for f in self.features}
+
+    def feature(self, name: str) -> Feature | None:
+        return next((f for f in self.features if f.name == name), None)
 
 
-def score_clusters(clusters: dict[str, list[str]], params: ScoringParams | None = None) -> list[ClusterScore]:
-    """Score each cluster (key -> member account ids) from the graph's facts; highest score first."""
+def _chance(expected: float) -> str:
+    if expected >= 0.1:
+        return f"{expected:,.1f}"
+    return f"1 in {1 / expected:,.0f}" if expected > 0 else "none"
+
+
+def score_clusters(clusters: dict[str, list[str]], params: ScoringParams | None = None,
+                   extra: dict[str, dict[str, Feature]] | None = None) -> list[ClusterScore]:
+    """Score each cluster (key -> member account ids) from the graph's facts; highest score first.
+
+    ``extra``: more measurements per cluster key (e.g. model-release pivots), calibrated like the others.
+    """
     params = params or ScoringParams()
     rows = [row for batch in _batches(clusters) for row in db.run("detect/cluster_facts", clusters=batch)]
-    scores = [ClusterScore(r["cluster"], sorted(clusters[r["cluster"]]), accounting(r), features(r),
-                           damping(r["accounts"], params)) for r in rows]
-    return sorted(scores, key=lambda s: (-s.score, -len(s.members), s.cluster))
+    scores = []
+    for r in rows:
+        measured = features(r) + list((extra or {}).get(r["cluster"], {}).values())
+        scores.append(ClusterScore(r["cluster"], sorted(clusters[r["cluster"]]), accounting(r), measured))
+    calibrate(scores, params)
+    return sorted(scores, key=lambda s: (-s.score, -s.evidence_nats, -len(s.members), s.cluster))
 
 
 def _batches(clusters: dict[str, list[str]]):
@@ -95,11 +155,71 @@ def _batches(clusters: dict[str, list[str]]):
         yield batch
 
 
-def damping(accounts: int, params: ScoringParams) -> float:
-    """1 for groups of at least ``full_size_accounts``, less (log scale) for smaller ones."""
-    if accounts >= params.full_size_accounts:
-        return 1.0
-    return round(math.log(max(accounts, 1)) / math.log(params.full_size_accounts), 3)
+# ---- calibration ------------------------------------------------------------------------------------------
+
+def rarity(values: np.ndarray, prior_clusters: int) -> np.ndarray:
+    """Smoothed upper-tail share of each value among ``values`` (its own included), with a prior of
+    ``prior_clusters`` pseudo-clusters uniform on [0, 1]: 1 for the commonest-lowest value 0."""
+    x = np.clip(values, 0.0, 1.0)
+    ordered = np.sort(x)
+    at_least = len(x) - np.searchsorted(ordered, x, side="left")
+    return np.minimum(1.0, (at_least + prior_clusters * (1.0 - x)) / (len(x) + prior_clusters))
+
+
+def _line_prior_tail(t: np.ndarray, k: int) -> np.ndarray:
+    """P(line evidence >= t) under the prior: the Bonferroni-corrected best of k uniform p-values."""
+    return np.where(t <= 0, 1.0, 1.0 - (1.0 - np.exp(-t) / k) ** k)
+
+
+def calibrate(scores: list[ClusterScore], params: ScoringParams) -> None:
+    """Fill in surprise, line evidence, expected false flags and the score of every cluster (module docstring)."""
+    n = len(scores)
+    if not n:
+        return
+    m = params.prior_clusters
+    names = sorted({f.name for s in scores for f in s.features})
+    value = {name: np.array([(s.feature(name).value if s.feature(name) else 0.0) for s in scores]) for name in names}
+    p = {name: rarity(value[name], m) for name in names}
+    line_names = sorted({LINES[name] for name in names if name in LINES})
+    members = {line: [name for name in names if LINES.get(name) == line] for line in line_names}
+    line_evidence = {}
+    for line, fs in members.items():
+        best = np.min(np.vstack([p[f] for f in fs]), axis=0)
+        line_evidence[line] = -np.log(np.minimum(1.0, len(fs) * best))
+    benign = -np.log(p[BENIGN]) if BENIGN in p else np.zeros(n)
+    total = np.maximum(0.0, sum(line_evidence.values(), np.zeros(n)) - benign)
+    tail = _null_tail(line_evidence, members, n, m)
+    chance = tail(total)
+    for i, s in enumerate(scores):
+        s.rarity = {name: float(p[name][i]) for name in names}
+        s.surprise = {name: float(-math.log(p[name][i])) for name in names}
+        s.lines = {line: round(float(e[i]), 3) for line, e in line_evidence.items()}
+        s.evidence_nats = round(float(total[i]), 3)
+        s.reference_clusters = n
+        s.expected_false = float(n * chance[i])
+        s.score = params.score_for(s.expected_false)
+
+
+def _null_tail(line_evidence: dict[str, np.ndarray], members: dict[str, list[str]], n: int, m: int):
+    """P(sum of line evidence >= t) if the lines were independent, each distributed as observed over the
+    clusters mixed with the prior (weights n and m)."""
+    top = sum(float(e.max()) for e in line_evidence.values()) + 20.0
+    bins = int(math.ceil(top / NULL_GRID_NATS)) + 1
+    edges = np.arange(bins + 1) * NULL_GRID_NATS
+    pmf = np.zeros(bins)
+    pmf[0] = 1.0
+    for line, e in line_evidence.items():
+        observed = np.bincount(np.minimum(np.round(e / NULL_GRID_NATS).astype(int), bins - 1), minlength=bins) / n
+        survival = _line_prior_tail(edges, len(members[line]))
+        prior = survival[:-1] - survival[1:]
+        prior[-1] += survival[-1]
+        mixed = (n * observed + m * prior) / (n + m)
+        pmf = np.convolve(pmf, mixed)[:bins]
+    survival = pmf[::-1].cumsum()[::-1]
+
+    def tail(t: np.ndarray) -> np.ndarray:
+        return survival[np.minimum(np.round(np.asarray(t) / NULL_GRID_NATS).astype(int), bins - 1)]
+    return tail
 
 
 # ---- accounting -------------------------------------------------------------------------------------------
@@ -161,20 +281,31 @@ def _clip(x: float) -> float:
     return min(1.0, max(0.0, x))
 
 
+def _s(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 def features(facts: dict) -> list[Feature]:
     templates = shared_templates(facts)
-    return [shared_payment(facts), proxy_exits(facts), ip_rotation(facts), templates, paraphrase_rotation(facts),
-            reasoning_elicitation(facts),
-            capability_focus(facts), load_balancing(facts), creation_burst(facts), synchronization(facts),
-            benign_organization(facts, template_share=templates.value)]
+    return [shared_payment(facts), shared_devices(facts), proxy_exits(facts), ip_rotation(facts),
+            rented_block(facts), templates, paraphrase_rotation(facts), reasoning_elicitation(facts),
+            capability_focus(facts), load_balancing(facts), creation_burst(facts), referral_chain(facts),
+            synchronization(facts), shift_hours(facts), benign_organization(facts, template_share=templates.value)]
 
 
 def shared_payment(facts: dict) -> Feature:
     accounts, cards, on_shared = facts["accounts"], facts["payment_methods"], facts["accounts_on_shared_cards"]
     value = _share(on_shared, accounts)
-    return Feature("shared_payment", value, 20.0,
-                   f"{accounts:,} accounts use {cards:,} payment method{'s' if cards != 1 else ''}; "
+    return Feature("shared_payment", value,
+                   f"{accounts:,} accounts use {_s(cards, 'payment method')}; "
                    f"{value:.0%} of them pay with a card another member also uses")
+
+
+def shared_devices(facts: dict) -> Feature:
+    """Share of members on a device, phone, API key or e-mail identifier another member also uses."""
+    value = _share(facts.get("accounts_on_shared_hard") or 0, facts["accounts"])
+    return Feature("shared_devices", value,
+                   f"{value:.0%} of the accounts use a device, phone or API key another member also uses")
 
 
 def proxy_exits(facts: dict) -> Feature:
@@ -193,8 +324,21 @@ def proxy_exits(facts: dict) -> Feature:
     address_total = sum(row["n"] for row in facts["ip_usage"])
     value = max(_share(network, facts["requests"]), _share(address, address_total))
     residential = max(_share(network_residential, facts["requests"]), _share(address_residential, address_total))
-    return Feature("proxy_exits", value, 20.0,
+    return Feature("proxy_exits", value,
                    f"{value:.0%} of their requests leave through proxy exits ({residential:.0%} residential)")
+
+
+def rented_block(facts: dict) -> Feature:
+    """Members spread over many addresses of one IPv4 /22 that no intel marks as a proxy: a rented hosting
+    block. Share of members in the busiest such block × (1 − 1 / distinct addresses there): a household or an
+    office behind one NAT address gives 0, hundreds of accounts on 180 addresses of one block nearly 1."""
+    top = (facts.get("top_block") or [None])[0]
+    if not top or not facts["accounts"]:
+        return Feature("rented_block", 0.0, "no shared address block")
+    value = _share(top["users"], facts["accounts"]) * (1.0 - 1.0 / max(1, top["ips"]))
+    return Feature("rented_block", value,
+                   f"{top['users']:,} of the {facts['accounts']:,} accounts send from {_s(top['ips'], 'address')} "
+                   f"in {top['block']}, which no intel marks as a proxy")
 
 
 def _common_templates(facts: dict) -> list[dict]:
@@ -204,8 +348,8 @@ def _common_templates(facts: dict) -> list[dict]:
 
 
 def shared_templates(facts: dict) -> Feature:
-    """Share of requests on prompt templates (families: paraphrased wordings together) that at least a quarter
-    of the members send (and at least 2).
+    """Share of requests on prompt templates (families: paraphrased wordings and wrapper instructions together)
+    that at least a quarter of the members send (and at least 2).
 
     Extraction sends slot-filled variants of a few templates from every account; honest members of a group
     write their own prompts and share only popular product templates, a small part of their traffic."""
@@ -213,8 +357,8 @@ def shared_templates(facts: dict) -> Feature:
     value = _share(sum(t["n"] for t in common), facts["requests"])
     variants = sum(t.get("variants", 1) for t in common)
     worded = f" in {variants:,} wordings" if variants > len(common) else ""
-    return Feature("shared_templates", value, 20.0,
-                   f"{value:.0%} of their requests use {len(common)} prompt template{'s' if len(common) != 1 else ''}"
+    return Feature("shared_templates", value,
+                   f"{value:.0%} of their requests use {_s(len(common), 'prompt template')}"
                    f"{worded} that at least a quarter of the accounts send")
 
 
@@ -225,8 +369,8 @@ def ip_rotation(facts: dict) -> Feature:
     value = _share(sum(m["requests"] for m in rotating), facts["requests"])
     rates = sorted(m["ips"] / m["days"] for m in rotating)
     median = f" (median {rates[len(rates) // 2]:,.0f} addresses per active day)" if rates else ""
-    return Feature("ip_rotation", value, 15.0,
-                   f"{value:.0%} of their requests come from {len(rotating):,} account{'s' if len(rotating) != 1 else ''} "
+    return Feature("ip_rotation", value,
+                   f"{value:.0%} of their requests come from {_s(len(rotating), 'account')} "
                    f"that rotate IP addresses{median}")
 
 
@@ -235,38 +379,36 @@ def paraphrase_rotation(facts: dict) -> Feature:
     reworded = [t for t in _common_templates(facts) if t.get("variants", 1) >= PARAPHRASE_WORDINGS]
     value = _share(sum(t["n"] for t in reworded), facts["requests"])
     wordings = sum(t["variants"] for t in reworded)
-    return Feature("paraphrase_rotation", value, 10.0,
-                   f"{value:.0%} of their requests rotate {wordings:,} wordings of {len(reworded)} shared "
-                   f"template{'s' if len(reworded) != 1 else ''} (rewording slips past exact-match filters)")
+    return Feature("paraphrase_rotation", value,
+                   f"{value:.0%} of their requests rotate {wordings:,} wordings of {_s(len(reworded), 'shared template')}"
+                   " (rewording slips past exact-match filters)")
 
 
 def reasoning_elicitation(facts: dict) -> Feature:
     totals = capability_totals(facts["capability_mixes"])
     share = _share(sum(totals[c] for c in ELICITATION_CAPABILITIES), sum(totals.values()))
-    # honest traffic asks for reasoning about 5 % of the time; 35 % and more counts fully
-    return Feature("reasoning_elicitation", _clip((share - 0.05) / 0.30), 10.0,
-                   f"{share:.0%} of their requests ask for step-by-step reasoning")
+    return Feature("reasoning_elicitation", share, f"{share:.0%} of their requests ask for step-by-step reasoning")
 
 
 def capability_focus(facts: dict) -> Feature:
-    """Honest groups rarely put more than 30 % of traffic on one capability; campaigns focus on one."""
+    """Share of traffic on the cluster's main capability: campaigns focus on one, honest groups spread."""
     totals = capability_totals(facts["capability_mixes"])
     if not totals:
-        return Feature("capability_focus", 0.0, 5.0, "no capability information")
+        return Feature("capability_focus", 0.0, "no capability information")
     name, top = totals.most_common(1)[0]
     share = _share(top, sum(totals.values()))
-    return Feature("capability_focus", _clip((share - 0.3) / 0.3), 5.0,
-                   f"{share:.0%} of their requests target one capability ({name})")
+    return Feature("capability_focus", share, f"{share:.0%} of their requests target one capability ({name})")
 
 
 def load_balancing(facts: dict) -> Feature:
-    """Operators spread volume evenly across accounts; honest volumes are heavy-tailed."""
+    """Operators spread volume evenly across accounts; honest volumes are heavy-tailed. 1 − coefficient of
+    variation of requests per active account."""
     volumes = [v for v in facts["requests_per_account"] if v]
     if len(volumes) < 3:
-        return Feature("load_balancing", 0.0, 10.0, "too few active accounts to judge volume spread")
+        return Feature("load_balancing", 0.0, "too few active accounts to judge volume spread")
     mean = sum(volumes) / len(volumes)
     spread = math.sqrt(sum((v - mean) ** 2 for v in volumes) / len(volumes)) / mean
-    return Feature("load_balancing", _clip((1.0 - spread) / 0.7), 10.0,
+    return Feature("load_balancing", _clip(1.0 - spread),
                    f"requests per account are {'even' if spread < 0.4 else 'uneven'}: "
                    f"{mean:,.0f} ± {spread:.0%} per account")
 
@@ -274,27 +416,64 @@ def load_balancing(facts: dict) -> Feature:
 def creation_burst(facts: dict) -> Feature:
     created = sorted(t for t in facts["created"] if t is not None)
     if len(created) < 3:
-        return Feature("creation_burst", 0.0, 10.0, "creation dates unknown")
-    best, start = 0, 0
+        return Feature("creation_burst", 0.0, "creation dates unknown")
+    best, start, tightest = 0, 0, math.inf
+    half = (len(created) + 1) // 2
     for end, t in enumerate(created):
         while t - created[start] > BURST_WINDOW_SECONDS:
             start += 1
         best = max(best, end - start + 1)
+        if end + 1 >= half:
+            tightest = min(tightest, t - created[end + 1 - half])
     value = best / len(created)
-    return Feature("creation_burst", value, 10.0, f"{value:.0%} of the accounts were created within 48 hours")
+    return Feature("creation_burst", value,
+                   f"{value:.0%} of the accounts were created within 48 hours (half of them within "
+                   f"{_duration(tightest)})")
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}"
+    return f"{seconds:,.0f} seconds"
+
+
+def referral_chain(facts: dict) -> Feature:
+    """Share of members tied to another member by a declared relation (referral, invitation, transfer)."""
+    value = _share(facts.get("accounts_related") or 0, facts["accounts"])
+    return Feature("referral_chain", value,
+                   f"{value:.0%} of the accounts are tied to another member by a referral, invitation or transfer")
+
+
+def _profiles(facts: dict) -> list[list[float]]:
+    return [p for p in facts["hour_profiles"] if p and sum(p)]
 
 
 def synchronization(facts: dict) -> Feature:
-    """Mean cosine similarity of each member's hour-of-day profile to the cluster's; 0.7 and below count 0."""
-    profiles = [p for p in facts["hour_profiles"] if p and sum(p)]
+    """Mean cosine similarity of each member's hour-of-day profile to the cluster's."""
+    profiles = _profiles(facts)
     if len(profiles) < 3:
-        return Feature("synchronization", 0.0, 5.0, "too few active accounts to judge timing")
+        return Feature("synchronization", 0.0, "too few active accounts to judge timing")
     mean = [sum(col) / len(profiles) for col in zip(*profiles)]
     norm_mean = math.sqrt(sum(x * x for x in mean))
     sims = [sum(a * b for a, b in zip(p, mean)) / (math.sqrt(sum(a * a for a in p)) * norm_mean) for p in profiles]
     similarity = sum(sims) / len(sims)
-    return Feature("synchronization", _clip((similarity - 0.7) / 0.3), 5.0,
+    return Feature("synchronization", _clip(similarity),
                    f"their hourly activity follows one rhythm (similarity {similarity:.2f})")
+
+
+def shift_hours(facts: dict) -> Feature:
+    """Traffic packed into few UTC hours (shifts): 1 − effective hours / 24, the effective number of hours
+    being 2 to the entropy of the cluster's summed hour-of-day profile."""
+    profiles = _profiles(facts)
+    if len(profiles) < 3:
+        return Feature("shift_hours", 0.0, "too few active accounts to judge timing")
+    hours = [sum(col) for col in zip(*profiles)]
+    total = sum(hours)
+    entropy = -sum(h / total * math.log2(h / total) for h in hours if h)
+    effective = 2 ** entropy
+    return Feature("shift_hours", _clip(1.0 - effective / 24.0),
+                   f"their traffic falls into an effective {effective:.0f} of 24 UTC hours")
 
 
 def benign_organization(facts: dict, template_share: float) -> Feature:
@@ -308,10 +487,9 @@ def benign_organization(facts: dict, template_share: float) -> Feature:
     org, org_count = orgs.most_common(1)[0] if orgs else ("", 0)
     office = max((u["users"] for u in facts["ip_usage"] if u["proxy_type"] == "none"), default=0)
     org_share, office_share, variety = _share(org_count, accounts), _share(office, accounts), 1.0 - template_share
-    value = _clip(min(org_share, office_share, variety) / 0.7)
+    value = _clip(min(org_share, office_share, variety))
     if not org:
-        return Feature("benign_organization", 0.0, -50.0, "no shared organisation name")
-    verdict = "looks like one organisation" if value >= 0.5 else "only a weak sign of one honest organisation"
-    return Feature("benign_organization", value, -50.0,
-                   f"{verdict}: {org_share:.0%} of the accounts name {org!r}, {office_share:.0%} share one "
-                   f"non-proxy office address, {template_share:.0%} of requests on shared templates")
+        return Feature(BENIGN, 0.0, "no shared organisation name")
+    return Feature(BENIGN, value,
+                   f"looks like one organisation: {org_share:.0%} of the accounts name {org!r}, {office_share:.0%} "
+                   f"share one non-proxy office address, {template_share:.0%} of requests on shared templates")
