@@ -12,6 +12,7 @@ CREATE CONSTRAINT asn_number IF NOT EXISTS FOR (n:ASN) REQUIRE n.asn IS UNIQUE;
 CREATE CONSTRAINT proxy_network_name IF NOT EXISTS FOR (n:ProxyNetwork) REQUIRE n.name IS UNIQUE;
 CREATE CONSTRAINT ip_network_cidr IF NOT EXISTS FOR (n:IPNetwork) REQUIRE n.cidr IS UNIQUE;
 CREATE CONSTRAINT prompt_template_id IF NOT EXISTS FOR (n:PromptTemplate) REQUIRE n.template_id IS UNIQUE;
+CREATE CONSTRAINT model_name IF NOT EXISTS FOR (n:Model) REQUIRE n.name IS UNIQUE;
 CREATE INDEX account_org IF NOT EXISTS FOR (n:Account) ON (n.org);
 CREATE INDEX account_email IF NOT EXISTS FOR (n:Account) ON (n.email);
 CREATE INDEX account_created_at IF NOT EXISTS FOR (n:Account) ON (n.created_at);

@@ -8,7 +8,9 @@ Raw requests are never written row by row. From ``valid_requests`` this builds:
 * ``account_ips``       the top-k IPs per account by request count (count, first/last seen);
 * ``account_networks``  use of each proxy network over *all* the account's IPs, and
   ``account_asns``      use of its top-k ASNs (only when some ip_intel is known);
-* ``account_templates`` and ``templates``: who sent which prompt template, and how often.
+* ``account_templates`` and ``templates``: who sent which prompt template, and how often;
+* ``account_models`` and ``models``: per account and model the requests per active UTC day and the first and
+                        last request on it; per model its first request anywhere in the load.
 
 Each output is one GROUP BY over the checked requests or over the (account, ip) pairs.
 """
@@ -60,6 +62,19 @@ def aggregate_requests(conn: duckdb.DuckDBPyConnection, top_ips: int, lsh_thresh
         "CREATE OR REPLACE TABLE account_days AS SELECT account_id, count(*) AS active_days, "
         "list(strftime(day, '%Y-%m-%d') ORDER BY day) AS activity_days, list(n ORDER BY day) AS activity_counts "
         "FROM (SELECT account_id, ts::DATE AS day, count(*) AS n FROM valid_requests GROUP BY ALL) GROUP BY account_id")
+    # per (account, model): the day-level timeline and the first/last request; per model its first appearance
+    conn.execute(
+        "CREATE OR REPLACE TABLE account_model_days AS SELECT account_id, model, ts::DATE AS day, count(*) AS n, "
+        "min(ts) AS first_ts, max(ts) AS last_ts FROM valid_requests WHERE model IS NOT NULL GROUP BY ALL")
+    conn.execute(
+        f"CREATE OR REPLACE TABLE account_models AS SELECT account_id, model, sum(n)::BIGINT AS requests, "
+        f"{iso('min(first_ts)')} AS first_seen, {iso('max(last_ts)')} AS last_seen, "
+        f"list(strftime(day, '%Y-%m-%d') ORDER BY day) AS days, list(n ORDER BY day)::BIGINT[] AS counts "
+        f"FROM account_model_days GROUP BY account_id, model")
+    conn.execute(
+        f"CREATE OR REPLACE TABLE models AS SELECT model AS name, {iso('min(first_ts)')} AS first_seen "
+        f"FROM account_model_days GROUP BY model")
+    conn.execute("DROP TABLE account_model_days")
     conn.execute(
         "CREATE OR REPLACE TABLE account_usage AS "
         "WITH totals AS (SELECT account_id, sum(n) AS requests, sum(input_tokens) AS input_tokens, "

@@ -180,6 +180,8 @@ def _write_tables(conn: duckdb.DuckDBPyConnection, tables: set[str], options: Lo
             write("account_usage", "SELECT * FROM account_usage ORDER BY account_id")
             write("templates", "SELECT * FROM templates ORDER BY template_id")
             write("account_templates", "SELECT * FROM account_templates ORDER BY account_id, template_id")
+            write("models", "SELECT * FROM models ORDER BY name")
+            write("account_models", "SELECT * FROM account_models ORDER BY account_id, model")
             write("account_ips", "SELECT * FROM account_ips ORDER BY account_id, ip")
             if have_intel:
                 write("account_networks", "SELECT * FROM account_networks ORDER BY account_id, proxy_network")
