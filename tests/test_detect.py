@@ -187,12 +187,12 @@ def test_rotation_features_count_rotating_clients_and_reworded_templates():
                                 {"n": 200, "users": 1, "variants": 12}]}
     # 20+ addresses per active day: the first two accounts (38 and 20 a day), not 15 or 0.1 a day
     rotation = scoring.ip_rotation(facts)
-    assert (rotation.value, rotation.points) == (0.7, 10.5)
+    assert rotation.value == 0.7
     assert rotation.sentence == "70% of their requests come from 2 accounts that rotate IP addresses " \
                                 "(median 38 addresses per active day)"
     # shared (≥ 2 members and a quarter) and sent in ≥ 5 wordings: only the first family
     paraphrase = scoring.paraphrase_rotation(facts)
-    assert (paraphrase.value, paraphrase.points) == (0.3, 3.0)
+    assert paraphrase.value == 0.3
     assert scoring.shared_templates(facts).sentence.startswith("40% of their requests use 2 prompt templates in 41 wordings")
     household = {"accounts": 3, "requests": 90, "ip_rotation": [{"requests": 30, "ips": 2, "days": 20}] * 3,
                  "template_usage": [{"n": 10, "users": 3, "variants": 1}]}

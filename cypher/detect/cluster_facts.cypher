@@ -38,11 +38,10 @@ CALL (c) {
   RETURN count(DISTINCT a) AS accounts_on_shared_hard
 }
 CALL (c) {
-  // members tied to another member by a declared relation (referral, invitation, transfer)
+  // declared relations (referral, invitation, transfer) of the members: scoring keeps those inside the cluster
   UNWIND c.members AS account_id
   MATCH (a:Account {account_id: account_id})-[:RELATED]-(b:Account)
-  WHERE b.account_id IN c.members
-  RETURN count(DISTINCT a) AS accounts_related
+  RETURN collect(DISTINCT [a.account_id, b.account_id]) AS relation_pairs
 }
 CALL (c) {
   // the IPv4 /22 block holding the most members among addresses no intel marks as a proxy exit
@@ -82,4 +81,4 @@ CALL (c) {
 RETURN c.cluster AS cluster, accounts, requests, input_tokens, output_tokens, first_request, last_request,
        requests_per_account, created, orgs, email_domains, hour_profiles, capability_mixes,
        payment_methods, accounts_on_shared_cards, largest_card_users, ip_usage, network_usage, template_usage,
-       ip_rotation, accounts_on_shared_hard, accounts_related, top_block
+       ip_rotation, accounts_on_shared_hard, relation_pairs, top_block

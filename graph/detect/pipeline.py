@@ -12,7 +12,7 @@ from pathlib import Path
 from graph import db
 from graph.act import related
 from graph.config import setting
-from graph.detect import communities, linkage, risk, scoring, seeded
+from graph.detect import communities, linkage, pivots, risk, scoring, seeded
 from graph.detect.lineage import Lineage, trace
 from graph.detect.params import CommunityParams, LineageParams, LinkageParams, ScoringParams
 from graph.errors import LinkwatchError
@@ -85,7 +85,10 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
 
     groups = [g for g in partition.groups() if len(g) >= settings.community.min_cluster_size]
     clusters = {f"k{i}": sorted(g) for i, g in enumerate(groups)}
-    scores = scoring.score_clusters(clusters, settings.scoring)
+    # model-release pivots are measured from USED_MODEL and calibrated with the other measurements
+    extra = {key: {"model_pivot": scoring.Feature("model_pivot", p.value, p.sentence or "no pivot to a new model")}
+             for key, p in pivots.cluster_pivots(clusters).items()}
+    scores = scoring.score_clusters(clusters, settings.scoring, extra)
     seconds["scoring"], clock = time.perf_counter() - clock, time.perf_counter()
 
     tracked = [s for s in scores if s.score >= settings.scoring.track_threshold]

@@ -135,6 +135,7 @@ def score_clusters(clusters: dict[str, list[str]], params: ScoringParams | None 
     rows = [row for batch in _batches(clusters) for row in db.run("detect/cluster_facts", clusters=batch)]
     scores = []
     for r in rows:
+        r = dict(r, members=clusters[r["cluster"]])
         measured = features(r) + list((extra or {}).get(r["cluster"], {}).values())
         scores.append(ClusterScore(r["cluster"], sorted(clusters[r["cluster"]]), accounting(r), measured))
     calibrate(scores, params)
@@ -214,7 +215,9 @@ def _null_tail(line_evidence: dict[str, np.ndarray], members: dict[str, list[str
         prior = survival[:-1] - survival[1:]
         prior[-1] += survival[-1]
         mixed = (n * observed + m * prior) / (n + m)
-        pmf = np.convolve(pmf, mixed)[:bins]
+        full = np.convolve(pmf, mixed)
+        pmf = full[:bins]
+        pmf[-1] += full[bins:].sum()  # beyond the grid: kept in its last bin, so the total stays 1
     survival = pmf[::-1].cumsum()[::-1]
 
     def tail(t: np.ndarray) -> np.ndarray:
@@ -440,7 +443,9 @@ def _duration(seconds: float) -> str:
 
 def referral_chain(facts: dict) -> Feature:
     """Share of members tied to another member by a declared relation (referral, invitation, transfer)."""
-    value = _share(facts.get("accounts_related") or 0, facts["accounts"])
+    members = set(facts.get("members") or ())
+    related = {a for a, b in facts.get("relation_pairs") or () if b in members}
+    value = _share(len(related), facts["accounts"])
     return Feature("referral_chain", value,
                    f"{value:.0%} of the accounts are tied to another member by a referral, invitation or transfer")
 
