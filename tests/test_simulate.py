@@ -79,7 +79,7 @@ def test_every_table_has_exactly_the_contract_columns(worlds):
         with open(folder / f"{name}.csv", newline="") as handle:
             assert next(csv.reader(handle)) == columns, name
     with open(folder / "truth.csv", newline="") as handle:
-        assert next(csv.reader(handle)) == ["account_id", "campaign_id", "role"]
+        assert next(csv.reader(handle)) == ["account_id", "campaign_id", "role", "archetype"]
     scenario = json.loads((folder / "scenario.json").read_text())
     assert scenario["seed"] == 11 and scenario["evasion"] == "low" and scenario["scale"] == "demo"
     assert scenario["start"] == "2026-04-22T00:00:00Z" and scenario["end"] == "2026-05-22T00:00:00Z"

@@ -64,15 +64,33 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     if args.labels:
         exclude = set(seeded.read_seeds(args.exclude_seeds)) if args.exclude_seeds else set()
-        metrics = evaluate.evaluate_ranking(evaluate.read_labels(args.labels), args.detected, exclude)
-    else:
+        ranking = evaluate.evaluate_ranking(evaluate.read_labels(args.labels), args.detected, exclude)
+    if args.truth:
         campaigns = args.campaigns or args.detected.with_name("campaigns.json")
-        groups = evaluate.read_operator_groups(campaigns) if args.campaigns or campaigns.exists() else {}
-        metrics = evaluate.evaluate(evaluate.read_truth(args.truth), evaluate.read_detected(args.detected),
-                                    operator_groups=groups)
+        exported = args.campaigns is not None or campaigns.exists()
+        groups = evaluate.read_operator_groups(campaigns) if exported else {}
+        truth = evaluate.read_truth(args.truth)
+        metrics = evaluate.evaluate(truth, evaluate.read_detected(args.detected), operator_groups=groups)
+        if exported:  # the ranking of the exported (tracked) clusters, threshold-free
+            metrics.update(evaluate.rank_clusters(truth, evaluate.read_clusters(campaigns)))
+        planted = {account: bool(campaign) for account, campaign in truth.items()}
+        metrics["account_auc_vs_truth"] = {k: v for k, v in evaluate.evaluate_ranking(planted, args.detected).items()
+                                           if k.startswith("auc_")}
+        if args.labels:
+            metrics["labels"] = ranking
+    else:
+        metrics = ranking
     json.dump(metrics, sys.stdout, indent=2)
     print()
     return 0
+
+
+def _evaluate_checked(args: argparse.Namespace) -> int:
+    from graph.errors import LinkwatchError
+
+    if not args.truth and not args.labels:
+        raise LinkwatchError("evaluate needs --truth CSV, --labels CSV or both")
+    return _evaluate(args)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -92,12 +110,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     detect.set_defaults(handler=_detect)
 
     evaluate = sub.add_parser("evaluate", help="compare detect --export output with a ground truth (JSON metrics)")
-    against = evaluate.add_mutually_exclusive_group(required=True)
-    against.add_argument("--truth", type=Path, metavar="CSV",
-                          help="account_id,campaign_id (empty campaign_id = benign), e.g. the simulator's truth.csv")
-    against.add_argument("--labels", type=Path, metavar="CSV",
+    evaluate.add_argument("--truth", type=Path, metavar="CSV",
+                          help="account_id,campaign_id (empty campaign_id = benign), e.g. the simulator's truth.csv: "
+                               "campaign, account and partition metrics, plus the ranking of the clusters in "
+                               "campaigns.json (average precision, each campaign's best rank) and account-level AUC")
+    evaluate.add_argument("--labels", type=Path, metavar="CSV",
                           help="account_id,label (fraud = positive), e.g. chargebacks: account-level AUC of the "
-                               "risk, seeded_risk and score columns instead of the campaign metrics")
+                               "risk, seeded_risk and score columns (alone, or under \"labels\" with --truth)")
     evaluate.add_argument("--exclude-seeds", type=Path, metavar="FILE",
                           help="with --labels: leave these accounts (the seeds of a seeded run) out")
     evaluate.add_argument("--detected", type=Path, required=True, metavar="CSV",
@@ -105,4 +124,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--campaigns", type=Path, metavar="JSON",
                           help="campaigns.json of the same export, for operator_recall (related campaigns as one; "
                                "default: campaigns.json beside --detected, when there is one)")
-    evaluate.set_defaults(handler=_evaluate)
+    evaluate.set_defaults(handler=_evaluate_checked)

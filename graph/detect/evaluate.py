@@ -227,5 +227,92 @@ def evaluate_ranking(labels: dict[str, bool], detected: Path, exclude: set[str] 
                 except ValueError:
                     raise EvaluationInputError(f"{detected}: line {line}: column {column} must be a number, "
                                                f"not {r[column]!r}") from None
-            result[f"auc_{column}"] = round(auc(values, positives), 4)
+            area = auc(values, positives)
+            result[f"auc_{column}"] = None if math.isnan(area) else round(area, 4)  # JSON has no NaN
     return result
+
+
+def found_campaigns(truth: dict[str, str | None], detected: dict[str, tuple[str | None, bool]],
+                    campaign_coverage: float = 0.8, cluster_purity: float = 0.8) -> list[str]:
+    """The planted campaigns ``evaluate`` counts as found (same rule as its ``campaign_recall``)."""
+    fraud = {a for a in truth if truth[a]}
+    return sorted(_found(truth, detected, fraud, cluster_purity, campaign_coverage))
+
+
+HONEST_CLUSTER_MIN = 20  # honest clusters this large must rank below every planted campaign
+
+
+def rank_clusters(truth: dict[str, str | None], clusters: list[tuple[str, float, list[str]]],
+                  honest_min: int = HONEST_CLUSTER_MIN) -> dict:
+    """Quality of the cluster *ranking*, independent of any flag threshold.
+
+    ``clusters``: (cluster id, score, member account ids). A cluster is *positive* when more than half of its
+    members are one planted campaign, *honest* when more than half are benign (accounts missing from ``truth``
+    count as benign). Clusters are ordered by score, highest first; ties put honest and mixed clusters before
+    positive ones (the pessimistic order), then cluster id.
+
+    * ``average_precision``: mean over positives of the precision at each positive's rank, divided by the
+      number of positive clusters plus the planted campaigns with no positive cluster at all (those are
+      never retrieved and count as precision 0); None when nothing was planted.
+    * ``campaign_best_rank``: campaign -> rank of its best positive cluster (None: no cluster is mostly it).
+    * ``campaigns_above_honest``: every planted campaign has a positive cluster scoring strictly above every
+      honest cluster of at least ``honest_min`` accounts; ``separation`` is the lowest campaign best score
+      minus the highest such honest score (None when either side is empty).
+    """
+    campaigns = sorted({c for c in truth.values() if c})
+    rows = []
+    for cluster, score, members in clusters:
+        counts = Counter(truth.get(a) for a in members)
+        top, top_count = max(((c, n) for c, n in counts.items() if c), key=lambda x: (x[1], x[0]), default=(None, 0))
+        positive = top if members and top_count * 2 > len(members) else None
+        honest = bool(members) and counts.get(None, 0) * 2 > len(members)
+        rows.append((-float(score), positive is not None, str(cluster), positive, honest, len(members), float(score)))
+    rows.sort()
+    best_rank: dict[str, int | None] = {c: None for c in campaigns}
+    best_score: dict[str, float] = {}
+    hits, precision_sum = 0, 0.0
+    for position, (_, _, _, campaign, _, _, score) in enumerate(rows, start=1):
+        if campaign is None:
+            continue
+        hits += 1
+        precision_sum += hits / position
+        if best_rank.get(campaign) is None:
+            best_rank[campaign], best_score[campaign] = position, score
+    missed = sum(1 for c in campaigns if best_rank[c] is None)
+    relevant = hits + missed
+    honest_scores = [score for *_, honest, size, score in rows if honest and size >= honest_min]
+    top_honest = max(honest_scores, default=None)
+    lowest_campaign = min(best_score.values()) if best_score and not missed else None
+    return {
+        "clusters_ranked": len(rows),
+        "positive_clusters": hits,
+        "average_precision": round(precision_sum / relevant, 4) if relevant else None,
+        "campaign_best_rank": best_rank,
+        f"honest_clusters_{honest_min}_plus": len(honest_scores),
+        "campaigns_above_honest": bool(campaigns) and not missed and (top_honest is None or lowest_campaign > top_honest),
+        "separation": (round(lowest_campaign - top_honest, 4)
+                       if lowest_campaign is not None and top_honest is not None else None),
+    }
+
+
+def read_clusters(path: Path) -> list[tuple[str, float, list[str]]]:
+    """(id, score, members) of every campaign in ``detect --export``'s campaigns.json (the tracked clusters)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise EvaluationInputError(f"{path}: no such file") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EvaluationInputError(f"{path}: not a JSON file written by `linkwatch detect --export` ({exc})") from exc
+    campaigns = data.get("campaigns") if isinstance(data, dict) else None
+    if not isinstance(campaigns, list):
+        raise EvaluationInputError(f"{path}: no \"campaigns\" list (not written by `linkwatch detect --export`)")
+    clusters = []
+    for number, c in enumerate(campaigns, start=1):
+        ok = (isinstance(c, dict) and isinstance(c.get("members"), list) and isinstance(c.get("score"), (int, float))
+              and not isinstance(c.get("score"), bool))
+        if not ok:
+            raise EvaluationInputError(f"{path}: campaign {number}: needs a numeric \"score\" and a \"members\" list")
+        clusters.append((str(c.get("id", number)), float(c["score"]), [str(m) for m in c["members"]]))
+    return clusters

@@ -10,18 +10,19 @@ decides how much of that stays visible.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
 
 from . import accounts as acc
+from . import archetypes as arch
 from .accounts import Accounts, Linkage
 from .config import EVASION, Evasion, SimulationConfig, iso_utc
 from .fmt import concat, hex_ids, pick
 from .network import CLOUDS, RESELLER_MARKED_SHARE, RESIDENTIAL_PROXIES, AddressPlan, Egress
 from .population import CONSUMER_DOMAINS, FIRST, LAST, emit_identifier_links
-from .prompts import CAPABILITIES, PERSONAS, CampaignTemplates, PromptBank
+from .prompts import CAP, CAPABILITIES, PERSONAS, CampaignTemplates, PromptBank
 
 # Load balancing keeps per-account volume even: requests per account are lognormal around the
 # campaign's target with sigma 0.15 (the published 670-1,150 range is between campaigns).
@@ -71,10 +72,21 @@ class CampaignPlan:
     family: CampaignTemplates
     residential_network: str | None
     cloud: str
+    archetype: str = "hydra"
+    wrappers: arch.WrapperFamily | None = None  # prompts are wrapped free-text tasks (no fingerprint)
+    notes: dict = field(default_factory=dict)  # archetype knobs drawn from the seed
 
     def describe(self) -> dict:
         """Parameters for scenario.json."""
-        return {
+        if self.wrappers is not None:
+            prompts = {"capabilities": sorted({CAPABILITIES[int(c)] for c in self.wrappers.capability}),
+                       "templates": len(self.wrappers.bases), "paraphrases": self.wrappers.paraphrases,
+                       "wrappers": self.wrappers.texts()}
+        else:
+            prompts = {"capabilities": sorted({CAPABILITIES[int(c)] for c in self.family.capability}),
+                       "templates": int(self.family.fingerprint.shape[0]),
+                       "paraphrases": int(self.family.fingerprint.shape[1])}
+        return {"archetype": self.archetype, **prompts, **({"knobs": self.notes} if self.notes else {}),
             "campaign_id": self.campaign_id, "operator": self.operator, "accounts": self.accounts,
             "reseller_fronts": self.fronts, "reseller": self.reseller,
             "requests_per_account_target": self.requests_per_account,
@@ -83,8 +95,6 @@ class CampaignPlan:
                                 for s, h in zip(self.window_start_hours, self.window_hours)],
             "jitter_seconds": self.jitter_seconds, "model_switch": iso_utc(self.switch_epoch),
             "model_switch_share": round(self.switch_share, 3),
-            "capabilities": sorted({CAPABILITIES[int(c)] for c in self.family.capability}),
-            "templates": int(self.family.fingerprint.shape[0]), "paraphrases": int(self.family.fingerprint.shape[1]),
             "residential_network": self.residential_network, "cloud": self.cloud,
         }
 
@@ -108,8 +118,10 @@ def residential_needs(cfg: SimulationConfig) -> list[int]:
     """Residential exits each campaign needs (0 when its egress is a datacenter)."""
     egress = EVASION[cfg.evasion].egress
     needs = []
-    for size in cfg.campaign_sizes:
-        if egress == "sticky_residential":
+    for index, size in enumerate(cfg.campaign_sizes):
+        if cfg.archetypes:  # hydra and slow operators: sticky residential exits; the others none
+            needs.append(size * STICKY_EXITS_PER_ACCOUNT if cfg.archetypes[index] in ("hydra", "slow") else 0)
+        elif egress == "sticky_residential":
             needs.append(size * STICKY_EXITS_PER_ACCOUNT)
         elif egress == "rotating_residential":
             needs.append(int(np.clip(size * ROTATING_EXITS_PER_ACCOUNT, *ROTATING_EXITS)))
@@ -129,10 +141,22 @@ def build_campaigns(cfg: SimulationConfig, rng: np.random.Generator, plan: Addre
     knobs = EVASION[cfg.evasion]
     parts, plans, linkage = [], [], Linkage()
     offset = 0
+    # operators of one world draw disjoint instruction wrappers
+    deck = [int(i) for i in rng.permutation(len(arch.WRAPPERS))] if cfg.archetypes else []
     for index, (size, target) in enumerate(zip(cfg.campaign_sizes, cfg.campaign_requests_per_account)):
-        block, links, campaign = _campaign(cfg, rng, plan, egress, bank, knobs, index, size, target,
-                                           networks, network_of[index], first_number + offset,
-                                           lifecycles[index] if lifecycles else None)
+        kind = cfg.archetypes[index] if cfg.archetypes else "hydra"
+        if kind == "hydra":
+            own = _hydra_knobs(rng) if cfg.archetypes else knobs
+            block, links, campaign = _campaign(cfg, rng, plan, egress, bank, own, index, size, target,
+                                               networks, network_of[index], first_number + offset,
+                                               lifecycles[index] if lifecycles else None)
+            if cfg.archetypes:
+                campaign.notes = {"accounts_per_card": round(own.accounts_per_card, 1),
+                                  "jitter_seconds": round(own.jitter_seconds)}
+        else:
+            block, links, campaign = _operator(kind, cfg, rng, plan, egress, bank, index, size, target,
+                                               networks[network_of[index]], network_of[index], first_number + offset,
+                                               deck)
         parts.append(block)
         shifted = links.shifted(offset)
         linkage.links += shifted.links
@@ -140,6 +164,96 @@ def build_campaigns(cfg: SimulationConfig, rng: np.random.Generator, plan: Addre
         plans.append(campaign)
         offset += size
     return (Accounts.concat(parts) if parts else None), linkage, plans
+
+
+def _hydra_knobs(rng: np.random.Generator) -> Evasion:
+    """A card-sharing hydra over sticky residential proxies, its pools and timing drawn from the seed."""
+    low = EVASION["low"]
+    return replace(low, accounts_per_card=float(rng.uniform(4, 40)), accounts_per_device=float(rng.uniform(5, 40)),
+                   jitter_seconds=float(rng.uniform(600, 5_400)),
+                   window_hours=(float(rng.uniform(6, 12)), float(rng.uniform(12, 18))),
+                   paraphrases=int(rng.integers(2, 12)))
+
+
+def _operator(kind: str, cfg: SimulationConfig, rng: np.random.Generator, plan: AddressPlan, egress: Egress,
+              bank: PromptBank, index: int, size: int, target: int, exits: np.ndarray, network: int,
+              first_number: int, deck: list[int]) -> tuple[Accounts, Linkage, CampaignPlan]:
+    """One operator of a non-hydra archetype (archetypes.py): accounts, linkage and plan."""
+    operator = f"{SHELL_WORDS[0][rng.integers(len(SHELL_WORDS[0]))]} {SHELL_WORDS[1][rng.integers(len(SHELL_WORDS[1]))]}"
+    s = arch.setup(kind, rng, cfg.days, cfg.start_epoch, size)
+    notes = dict(s.notes)
+    start, end = cfg.start_epoch + s.span_days[0] * 86_400, cfg.start_epoch + s.span_days[1] * 86_400
+    intensity = rng.lognormal(0, DAY_SIGMA, cfg.days) * np.where(rng.random(cfg.days) < BURST_DAY_SHARE,
+                                                                BURST_DAY_FACTOR, 1)
+    intensity[:s.span_days[0]] = 0
+    intensity[s.span_days[1]:] = 0
+    total = np.maximum(1, np.round(target * rng.lognormal(-s.per_account_sigma ** 2 / 2, s.per_account_sigma, size))
+                       ).astype(np.int64)
+    n_ordinary = np.round(total * rng.uniform(*s.ordinary_share, size)).astype(np.int64)
+
+    # Egress.
+    pool_anon, p_anon = np.full(size, -1, np.int32), np.zeros(size, np.float32)
+    cloud, reseller, residential = int(rng.integers(len(CLOUDS))), None, None
+    if kind == "hosting":
+        prefix = int(rng.integers(22, 25))
+        addresses, network, provider = plan.unflagged_hosting_block(prefix)
+        sticky = int(rng.integers(1, 4))
+        pool_primary = egress.add_many(addresses[rng.integers(len(addresses), size=sticky * size)],
+                                       np.full(size, sticky))
+        notes.update(address_range=network, hosting_provider=provider, addresses_per_account=sticky)
+    elif kind == "ring":
+        homes = plan.home_addresses(int(rng.integers(1, 4)))
+        pool_primary = np.full(size, egress.add(homes), np.int32)
+        notes["home_addresses"] = len(homes)
+    elif kind == "reseller":
+        reseller = RESELLERS[int(rng.integers(len(RESELLERS)))]
+        marked = reseller if rng.random() < RESELLER_MARKED_SHARE else None
+        block_size = max(8, round(size / float(rng.uniform(4, 25))))
+        pool_primary = np.full(size, egress.add(plan.cloud_block(cloud, block_size, marked)), np.int32)
+        notes.update(reseller_addresses=block_size, intel_names_reseller=marked is not None)
+    else:  # slow: sticky residential exits of one proxy network
+        own = exits[rng.choice(len(exits), size=min(size * STICKY_EXITS_PER_ACCOUNT, len(exits)), replace=False)]
+        pool_primary = egress.add_many(own[rng.integers(len(own), size=6 * size)], np.full(size, 6))
+        residential = True
+
+    # Prompts.
+    wrappers, family = None, bank.campaign_family(1, 1)
+    if kind == "hosting" or (kind == "ring" and rng.random() < 0.5):
+        count = 1 if kind == "ring" else int(rng.integers(2, 5))
+        bases, deck[:] = deck[:count], deck[count:] + deck[:count]
+        wrappers = arch.wrapper_family(rng, bases, CAP)
+    elif kind == "reseller":
+        family = bank.campaign_family(3, 6)
+    elif kind == "slow":
+        family = bank.campaign_family(int(rng.integers(2, 5)), int(rng.integers(10, 41)))
+
+    country, tz = arch.claimed_countries(kind, rng, size)
+    email = arch.consumer_emails(rng, size, first_number, FIRST, LAST, CONSUMER_DOMAINS)
+    switch_delay = rng.uniform(*SWITCH_DELAY_HOURS)
+    created = s.created
+    accounts = arch.block(created, email, country, tz, rng.choice([2, 5], size, p=[0.4, 0.6]),
+                          rng.integers(PERSONAS, size=size), n_ordinary, total - n_ordinary, index,
+                          2 if kind == "reseller" else 1, pool_primary.astype(np.int32), pool_anon, p_anon,
+                          switch_delay / 24, np.maximum(created, start))
+    linkage = Linkage()
+    keys, key_notes = arch.identifiers(kind, rng, size)
+    notes.update(key_notes)
+    emit_identifier_links(linkage, rng, cfg, accounts, np.arange(size), keys["card"], np.ones(size, bool),
+                          keys["device"], keys["phone"], rng.random(size) < PHONE_VERIFIED, np.full(size, -1),
+                          pa.nulls(size, pa.string()))
+    if kind == "ring":
+        referrer, referred = arch.referral_chain(rng, size)
+        linkage.relate("referred", referrer, referred, created[referred])
+    campaign = CampaignPlan(
+        index=index, campaign_id=f"camp-{index + 1:02d}", operator=operator, accounts=size,
+        fronts=size if kind == "reseller" else 0, reseller=reseller, requests_per_account=target,
+        start_epoch=start, end_epoch=end, day_intensity=intensity, window_start_hours=s.window_start,
+        window_hours=s.window_hours, jitter_seconds=s.jitter_seconds,
+        switch_epoch=int(cfg.release_epoch + switch_delay * 3_600), switch_share=float(rng.uniform(*SWITCH_SHARE)),
+        input_median=float(rng.uniform(*INPUT_TOKENS_MEDIAN)), output_median=float(rng.uniform(*OUTPUT_TOKENS_MEDIAN)),
+        family=family, residential_network=RESIDENTIAL_PROXIES[network] if residential else None, cloud=CLOUDS[cloud][0],
+        archetype=kind, wrappers=wrappers, notes=notes)
+    return accounts, linkage, campaign
 
 
 def _campaign(cfg: SimulationConfig, rng: np.random.Generator, plan: AddressPlan, egress: Egress, bank: PromptBank,

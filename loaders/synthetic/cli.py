@@ -23,7 +23,7 @@ def _simulate(args: argparse.Namespace) -> int:
     from .world import generate
 
     cfg = config_for(args.scale, seed=args.seed, evasion=args.evasion, campaigns=args.campaigns,
-                     accounts=args.accounts)
+                     accounts=args.accounts, archetypes=args.archetypes)
     if args.format:
         cfg = with_format(cfg, args.format)
     began = time.monotonic()
@@ -38,7 +38,8 @@ def _simulate(args: argparse.Namespace) -> int:
 def _simulate_p2p(args: argparse.Namespace) -> int:
     from .p2p import P2PConfig, generate
 
-    if args.periods != 1 or args.campaigns is not None or args.evasion != "low" or args.format not in (None, "csv"):
+    if (args.periods != 1 or args.campaigns is not None or args.evasion != "low" or args.format not in (None, "csv")
+            or args.archetypes != "classic"):
         raise LinkwatchError("--scale p2p takes only --seed, --out, --force, --quiet and --distinct-transfers "
                              "(plus --accounts): it has no campaigns, evasion levels or periods")
     cfg = P2PConfig(seed=args.seed, **({"users": args.accounts} if args.accounts else {}))
@@ -71,7 +72,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     simulate.add_argument("--evasion", choices=list(EVASION), default="low",
                           help="how hard campaigns hide (default: low)")
     simulate.add_argument("--campaigns", type=_positive, default=None,
-                          help="number of campaigns (default: per scale)")
+                          help="number of campaigns (default: per scale; classic archetypes only)")
+    simulate.add_argument("--archetypes", default="classic", metavar="classic|all|LIST",
+                          help="operators to plant: classic (the scale's hydra campaigns, default), all (hydra, "
+                               "hosting, ring, reseller and slow operators, counts, sizes and knobs drawn from the "
+                               "seed) or a comma list of those names; see docs/simulator.md")
     simulate.add_argument("--periods", type=int, choices=[1, 2], default=1,
                           help="2: an evolving world written as DIR/period-1 and DIR/period-2 (cumulative snapshots) "
                                "plus DIR/evolution.json: after period 1 one campaign grows, one splits, two merge "

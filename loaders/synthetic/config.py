@@ -120,6 +120,13 @@ class SimulationConfig:
     benign_mean_requests: float
     requests_format: str
     prompt_text: bool
+    # Operator archetype of each campaign (archetypes.py); empty = every campaign a classic hydra, as before.
+    archetypes: tuple[str, ...] = ()
+
+    @property
+    def text_prompts(self) -> bool:
+        """Whether requests carry a prompt column: CSV worlds always, archetype worlds for free-text prompts."""
+        return self.prompt_text or bool(self.archetypes)
 
     @property
     def start_epoch(self) -> int:
@@ -151,11 +158,14 @@ def iso_utc(epoch: int) -> str:
 
 
 def config_for(scale: str, seed: int = 1, evasion: str = "low", campaigns: int | None = None,
-               accounts: int | None = None, campaign_sizes: tuple[int, ...] | None = None) -> SimulationConfig:
+               accounts: int | None = None, campaign_sizes: tuple[int, ...] | None = None,
+               archetypes: str = "classic") -> SimulationConfig:
     """Build the configuration of a named scale, with optional overrides.
 
     ``accounts`` shrinks or grows the population and scales campaign sizes with it
     (used by tests for small, fast worlds); ``campaign_sizes`` replaces them outright.
+    ``archetypes``: ``classic`` (the scale's hydra campaigns, as always), ``all`` (every operator archetype of
+    archetypes.py, counts, sizes and knobs drawn from the seed) or a comma list of archetype names.
     """
     if scale not in SCALES:
         raise LinkwatchError(f"unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
@@ -185,14 +195,21 @@ def config_for(scale: str, seed: int = 1, evasion: str = "low", campaigns: int |
         if flagship:
             sizes = (max(5, round(flagship[0] * factor)),) + sizes
             targets = (flagship[1],) + targets
+    chosen: tuple[str, ...] = ()
+    days = spec.days
+    if archetypes != "classic":
+        from .archetypes import plan_archetypes
+
+        chosen, sizes, targets, days = plan_archetypes(archetypes, stream(seed, "archetypes"), spec, total, campaigns,
+                                                       campaign_sizes)
     if sum(sizes) > total // 2:
         raise LinkwatchError(
             f"campaigns need {sum(sizes)} accounts but the world has {total}: campaigns may use at most half of it")
     return SimulationConfig(
-        scale=scale, seed=seed, evasion=evasion, accounts=total, days=spec.days,
+        scale=scale, seed=seed, evasion=evasion, accounts=total, days=days,
         campaign_sizes=sizes, campaign_requests_per_account=targets,
         benign_mean_requests=spec.benign_mean_requests, requests_format=spec.requests_format,
-        prompt_text=spec.requests_format == "csv")
+        prompt_text=spec.requests_format == "csv", archetypes=chosen)
 
 
 def stream(seed: int, component: str, *keys: int) -> np.random.Generator:

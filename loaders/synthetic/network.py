@@ -29,10 +29,14 @@ CARRIERS = ["Contoso Mobile", "Fabrikam Wireless", "Relecloud Cellular", "Lucern
 # (name, proxy_type): big clouds are "datacenter", small VPS shops "hosting".
 CLOUDS = [("Fabrikam Cloud", "datacenter"), ("Relecloud Compute", "datacenter"), ("Blue Yonder Hosting", "hosting"),
           ("Trey Datacenters", "datacenter"), ("Coho Servers", "hosting"), ("Litware VPS", "hosting")]
+# Small hosting providers that proxy intel has not flagged: ip_intel lists their /16 with ASN and name and
+# proxy_type none, as an ASN database knows every routed range (172.30.0.0/15, robustness worlds only).
+UNFLAGGED_HOSTING = ["Wide World Hosting", "Adventure Works Servers"]
 VPNS = ["Proseware VPN", "Woodgrove Privacy", "Alpine Secure VPN"]
 RESIDENTIAL_PROXIES = ["Meshroute Residential", "PeerGate Proxies", "Homenode Network"]
 
 ASN_ISP, ASN_CARRIER, ASN_CLOUD, ASN_VPN, ASN_UNIVERSITY = 64600, 64700, 64800, 64900, 65000
+ASN_UNFLAGGED_HOSTING = 64850
 ASN_COMPANY = 4_200_000_000  # companies with their own AS (the large ones)
 
 # Share of a residential proxy network's exits that the intel feed knows about: feeds see
@@ -45,6 +49,7 @@ HOME_SPACE = (ip_to_int("10.0.0.0"), 1 << 24)
 CGNAT_SPACE = ip_to_int("100.64.0.0")
 CORPORATE_SPACE = (ip_to_int("172.16.0.0"), 1 << 19)
 CLOUD_SPACE = ip_to_int("172.24.0.0")
+UNFLAGGED_HOSTING_SPACE = ip_to_int("172.30.0.0")
 UNIVERSITY_SPACE = (ip_to_int("198.18.0.0"), 1 << 17)
 VPN_BLOCKS = ["192.0.2.0", "198.51.100.0", "203.0.113.0"]
 TOR_EXITS = ip_to_int("203.0.113.240")  # the last 16 documentation addresses
@@ -132,6 +137,7 @@ class AddressPlan:
         self._corporate_next = CORPORATE_SPACE[0]
         self._cloud_next = [CLOUD_SPACE + (i << 16) for i in range(len(CLOUDS))]
         self._university_next = UNIVERSITY_SPACE[0]
+        self._unflagged_next: dict[int, int] = {}
         for i, name in enumerate(ISPS):
             self.intel.add(cidr(HOME_SPACE[0] + (i << 20), 12), ASN_ISP + i, name, "none")
         for i, name in enumerate(CARRIERS):
@@ -185,6 +191,27 @@ class AddressPlan:
             for b in range(blocks):
                 self.intel.add(cidr(base + 8 * b, 29), ASN_CLOUD + provider, name, "hosting", proxy_network)
         return (base + np.arange(size)).astype(np.uint32)
+
+    def unflagged_hosting_block(self, prefix: int) -> tuple[np.ndarray, str, str]:
+        """A whole aligned /``prefix`` (22-24) of a small hosting provider no proxy feed has flagged.
+
+        Returns (addresses, CIDR, provider). The provider's /16 gets one intel row (ASN, name, proxy_type
+        ``none``) the first time it is used; nothing marks the block itself.
+        """
+        # a provider no operator uses yet when there is one; other tenants' /22s lie in between
+        unused = [p for p in range(len(UNFLAGGED_HOSTING)) if p not in self._unflagged_next]
+        provider = int(self.rng.choice(unused)) if unused else int(self.rng.integers(len(UNFLAGGED_HOSTING)))
+        base16 = UNFLAGGED_HOSTING_SPACE + (provider << 16)
+        if provider not in self._unflagged_next:
+            self._unflagged_next[provider] = base16
+            self.intel.add(cidr(base16, 16), ASN_UNFLAGGED_HOSTING + provider, UNFLAGGED_HOSTING[provider], "none")
+        size = 1 << (32 - prefix)
+        start = (-(-self._unflagged_next[provider] >> 10) + int(self.rng.integers(1, 9))) << 10
+        base = -(-start // size) * size
+        if base + size > base16 + (1 << 16):
+            raise LinkwatchError("a simulated hosting provider ran out of addresses: fewer hosting operators")
+        self._unflagged_next[provider] = base + size
+        return (base + np.arange(size)).astype(np.uint32), cidr(base, prefix), UNFLAGGED_HOSTING[provider]
 
     def vpn_pools(self) -> list[np.ndarray]:
         """Exit addresses of each consumer VPN brand (one documentation /24 each, Tor excluded)."""

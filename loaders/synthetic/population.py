@@ -39,6 +39,7 @@ OWN_ASN_EMPLOYEES = 100  # companies this large announce their own AS
 ONBOARDING_BURST_SHARE = 0.6  # employees created within two days of the company's onboarding
 HOUSEHOLD_SIZE_P = np.array([0.45, 0.25, 0.14, 0.10, 0.04, 0.02])  # sizes 1..6
 HOUSEHOLD_SHARING = {"card": 0.55, "device": 0.25, "phone": 0.10}  # among multi-person households
+FAMILY_SHARE, FAMILY_JOIN_GAP_DAYS = 0.5, (7, 90)  # robustness worlds: families joining over months
 STUDENTS_PER_UNIVERSITY = 1_500
 STUDENT_GROUP = (3, 8)
 STUDENT_SHARING = {"card": 0.40, "device": 0.20}
@@ -238,6 +239,20 @@ def _households(b: _Builder, keys: _Keys, total: int) -> None:
     country, tz = acc.draw_countries(rng, len(sizes))
     domain = pick(CONSUMER_DOMAINS, rng.choice(len(CONSUMER_DOMAINS), total, p=CONSUMER_DOMAIN_P))
     created = b.created(total)
+    family = np.zeros(len(sizes), bool)
+    if b.cfg.archetypes:
+        # Robustness worlds: half the households of 4-6 are families that share one card and one device and
+        # joined one after another over months, each referred by the previous: a ring's honest twin.
+        family = (sizes >= 4) & (rng.random(len(sizes)) < FAMILY_SHARE)
+        for kind in ("card", "device"):
+            shared[kind] = shared[kind] | family
+        gaps = rng.uniform(*FAMILY_JOIN_GAP_DAYS, total) * 86_400
+        order = np.arange(total) - first[members]  # member number within the household
+        joined = created[first[members]] + np.cumsum(gaps)
+        joined -= joined[first[members]]  # the first member joins when the household does
+        joined += created[first[members]]
+        created = np.where(family[members] & (order > 0),
+                           np.minimum(joined, b.cfg.end_epoch - 86_400), created).astype(np.int64)
     offset = b.size
     positions = b.add(created_at=created, domain=domain, org=pa.nulls(total, pa.string()),
                       country=country[members], tz=tz[members],
@@ -248,7 +263,11 @@ def _households(b: _Builder, keys: _Keys, total: int) -> None:
                       pool_primary=pools[members], mobile_users=MOBILE_USERS, carrier_group=members)
     keys.add(total, members, shared, first, offset)
     referred = multi[members] & (positions != positions[first[members]]) & (rng.random(total) < 0.3)
+    referred &= ~family[members]
     b.linkage.relate("referred", positions[first[members]][referred], positions[referred], created[referred])
+    if family.any():
+        chain = family[members] & (positions != positions[first[members]])
+        b.linkage.relate("referred", positions[chain] - 1, positions[chain], created[chain])
 
 
 def _services(b: _Builder, keys: _Keys, total: int) -> None:

@@ -175,9 +175,13 @@ class PromptBank:
             subjects=[STYLES[s][3][k % len(STYLES[s][3])] for s in chosen for k in range(SUBJECTS_PER_TEMPLATE)],
         )
 
-    def benign(self, rng: np.random.Generator, persona: np.ndarray, with_text: bool
+    def benign(self, rng: np.random.Generator, persona: np.ndarray, with_text: bool, free_text_fingerprints: bool = True
                ) -> tuple[np.ndarray, np.ndarray, pa.Array | None]:
-        """(capability, fingerprint, text) for honest requests made by accounts of ``persona``."""
+        """(capability, fingerprint, text) for honest requests made by accounts of ``persona``.
+
+        ``free_text_fingerprints`` False: free-text requests get fingerprint 0 (written without one), only
+        product templates keep theirs.
+        """
         n = len(persona)
         cum = np.cumsum(self.persona_mix, axis=1)
         cap = (rng.random(n)[:, None] > cum[persona]).sum(axis=1).clip(0, len(CAPABILITIES) - 1)
@@ -186,7 +190,7 @@ class PromptBank:
         within = (rng.random(n) ** 3 * self.template_cap_count[cap]).astype(np.int64)
         template = np.where(templated, self.template_cap_start[cap] + within, 0)
         free_fp = rng.integers(0, 2**63, n, dtype=np.uint64) * np.uint64(2)
-        fingerprint = np.where(templated, self.template_fp[template], free_fp)
+        fingerprint = np.where(templated, self.template_fp[template], free_fp if free_text_fingerprints else 0)
         text = None
         if with_text:
             topic = pick(TOPICS, rng.integers(len(TOPICS), size=n))

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from . import accounts as acc
 from .accounts import Accounts, Linkage
+from .archetypes import no_fingerprint, null_fingerprints
 from .campaigns import INPUT_SIGMA, OUTPUT_SIGMA, CampaignPlan
 from .config import SimulationConfig
 from .fmt import hex_ids, ip_strings, iso_strings
@@ -66,9 +67,11 @@ class Traffic:
         a = self.accounts
         ordinary_owner = np.repeat(np.arange(len(positions)), a.n_ordinary[positions])
         extract_owner = np.repeat(np.arange(len(positions)), a.n_extract[positions])
-        text = self.cfg.prompt_text
+        text = self.cfg.text_prompts
         o_ts = self._ordinary_times(rng, positions, ordinary_owner)
-        o_cap, o_fp, o_text = self.bank.benign(rng, a.persona[positions][ordinary_owner], text)
+        # archetype worlds: free text travels as text alone, so templates are mined from it (docs/simulator.md)
+        o_cap, o_fp, o_text = self.bank.benign(rng, a.persona[positions][ordinary_owner], text,
+                                               free_text_fingerprints=not self.cfg.archetypes)
         o_model = self._honest_models(rng, positions[ordinary_owner], o_ts)
         service = a.persona[positions][ordinary_owner] >= PERSONAS
         o_in = _tokens(rng, np.where(service, SERVICE_INPUT, HONEST_INPUT), np.where(service, SERVICE_TOKEN_SIGMA,
@@ -92,7 +95,9 @@ class Traffic:
         }
         if text:
             columns["prompt"] = pa.concat_arrays([o_text, e["text"]]).take(pa.array(order))
-        columns["prompt_fingerprint"] = hex_ids("sh_", np.concatenate([o_fp, e["fingerprint"]])[order], 16)
+        fingerprints = np.concatenate([o_fp, e["fingerprint"]])[order]
+        columns["prompt_fingerprint"] = (null_fingerprints(fingerprints) if self.cfg.archetypes
+                                         else hex_ids("sh_", fingerprints, 16))
         columns["capability"] = _dictionary(np.concatenate([o_cap, e["capability"]])[order], pa.array(CAPABILITIES))
         return pa.table(columns)
 
@@ -170,7 +175,12 @@ class Traffic:
             ts = self._inside(rng, ts, active_from, np.minimum(plan.end_epoch, until))
             model = np.where(rng.random(len(mine)) < CAMPAIGN_MAIN_MODEL_SHARE, 1, 2)
             model[(ts >= plan.switch_epoch) & (rng.random(len(mine)) < plan.switch_share)] = NEW_MODEL
-            capability, fingerprint, text = PromptBank.extraction(rng, plan.family, len(mine), cfg.prompt_text)
+            if plan.wrappers is not None:
+                capability, text = plan.wrappers.generate(rng, len(mine))
+                fingerprint = no_fingerprint(len(mine))
+                text = text if cfg.text_prompts else None
+            else:
+                capability, fingerprint, text = PromptBank.extraction(rng, plan.family, len(mine), cfg.text_prompts)
             parts.append({
                 "owner": who, "ts": ts, "model": model, "capability": capability, "fingerprint": fingerprint,
                 "text": text, "input": _tokens(rng, np.full(len(mine), plan.input_median), INPUT_SIGMA),
@@ -182,7 +192,7 @@ class Traffic:
                     "fingerprint": np.zeros(0, np.uint64), "input": empty, "output": empty,
                     "text": pa.array([], pa.string())}
         merged = {key: np.concatenate([p[key] for p in parts]) for key in parts[0] if key != "text"}
-        merged["text"] = pa.concat_arrays([p["text"] for p in parts]) if cfg.prompt_text else None
+        merged["text"] = pa.concat_arrays([p["text"] for p in parts]) if cfg.text_prompts else None
         return merged
 
     def _last_day(self, account: np.ndarray) -> np.ndarray:

@@ -91,6 +91,8 @@ def generate(cfg: SimulationConfig, out_dir: str | Path, force: bool = False,
     """
     if periods not in (1, 2):
         raise LinkwatchError(f"--periods must be 1 or 2, got {periods}")
+    if periods == 2 and cfg.archetypes:
+        raise LinkwatchError("--periods 2 applies to --archetypes classic only")
     say = progress or (lambda message: None)
     out = Path(out_dir)
     _check_target(out, force)
@@ -355,8 +357,12 @@ def _campaign_column(accounts: Accounts, campaigns: list) -> pa.Array:
 
 
 def _truth_table(accounts: Accounts, ids: pa.Array, campaigns: list) -> pa.Table:
+    kinds = pa.array([c.archetype for c in campaigns] or [""], pa.string())
+    archetype = pc.if_else(pa.array(accounts.campaign < 0), pa.scalar(None, pa.string()),
+                           kinds.take(pa.array(np.maximum(accounts.campaign, 0).astype(np.int64))))
     return pa.table({"account_id": ids, "campaign_id": _campaign_column(accounts, campaigns),
-                     "role": pa.array(acc.ROLES).take(pa.array(accounts.role.astype(np.int64)))})
+                     "role": pa.array(acc.ROLES).take(pa.array(accounts.role.astype(np.int64))),
+                     "archetype": archetype})
 
 
 def _groups_table(accounts: Accounts, ids: pa.Array, campaigns: list) -> pa.Table:
@@ -386,6 +392,8 @@ def _write_scenario(target: _Target, scenario: dict, world: World) -> None:
     scenario["files"] = {
         "requests": "requests.csv" if cfg.requests_format == "csv" else "requests/part-NNNNN.parquet",
         "requests_ts": "ISO-8601 UTC text" if cfg.requests_format == "csv" else "epoch seconds (int64)",
-        "prompt": "text and prompt_fingerprint" if cfg.prompt_text else "prompt_fingerprint only",
+        "prompt": ("text and prompt_fingerprint" if cfg.prompt_text and not cfg.archetypes else
+                   "text; prompt_fingerprint only for template requests (product and hydra templates), empty for "
+                   "free text and wrapped tasks" if cfg.archetypes else "prompt_fingerprint only"),
     }
     (target.folder / "scenario.json").write_text(json.dumps(scenario, indent=2, sort_keys=True) + "\n")
