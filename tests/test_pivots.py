@@ -122,6 +122,8 @@ def _truth(bundle: Path, name: str, key: str) -> dict[str, list[str]]:
     return groups
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(1800)  # loads the whole demo world (1.2M requests)
 def test_demo_world_campaigns_pivot_and_honest_companies_do_not(demo_bundle, tmp_path):
     from app.cli import main
     from graph import db
