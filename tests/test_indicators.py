@@ -179,6 +179,9 @@ def test_round_trip_export_import_corroborates_the_same_operator(empty_db, tmp_p
         assert partner["sentence"].startswith("corroborated by PartnerLab: ")
         assert partner["sentence"].endswith(" in their bundle")
         kinds |= set(partner["matches"])
+        # detection stored the same sentence in the campaign's evidence of this run
+        stored = db.run("reports/campaigns", campaign_ids=[campaign["campaign_id"]])[0]["evidence"]
+        assert partner["sentence"] in stored
     assert {"payment_sha256", "proxy_network"} <= kinds
     from webtools import login
     login(client, "vera")
@@ -191,6 +194,24 @@ def test_round_trip_export_import_corroborates_the_same_operator(empty_db, tmp_p
     shared = {o["pattern"] for o in exported_indicators}
     reexported = [o for o in again["objects"] if o["type"] == "indicator" and o["pattern"] in shared]
     assert reexported and all(o["object_marking_refs"] == [TLP_RED] for o in reexported)
+
+
+def test_corroboration_of_member_lists_matches_what_they_use(empty_db, tmp_path):
+    """What detection calls before it stores a run: campaign id -> members, read without stored campaigns."""
+    folder = tmp_path / "world"
+    folder.mkdir()
+    (folder / "links.csv").write_text("account_id,kind,value\n" + "".join(
+        f"a{i},payment,{'pm_partner' if i < 3 else f'pm_own_{i}'}\n" for i in range(6)) + "b1,payment,pm_other\n",
+        encoding="utf-8")
+    assert main(["load", str(folder), "--quiet", "--rejects", str(tmp_path / "rejects.csv")]) == 0
+    campaigns = {"cmp-x": [f"a{i}" for i in range(6)], "cmp-y": ["b1"]}
+    assert indicators.corroborate_members(campaigns) == {}  # no partner indicator stored: nothing read
+    assert main(["indicators", "import", str(_write(tmp_path, PLAIN)), "--source", "PartnerLab"]) == 0
+    found = indicators.corroborate_members(campaigns)
+    assert list(found) == ["cmp-x"]
+    [entry] = found["cmp-x"]
+    assert (entry["source"], entry["tlp"], entry["matches"]) == ("PartnerLab", "amber", {"payment_sha256": 1})
+    assert entry["sentence"] == "corroborated by PartnerLab: 1 of this campaign's payment fingerprints is in their bundle"
 
 
 def test_the_corroboration_sentence():

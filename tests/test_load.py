@@ -22,11 +22,11 @@ BUNDLE = Path(__file__).parent / "data" / "bundle"
 
 EXPECTED_NODES = {
     "Account": 4, "PaymentMethod": 1, "Device": 1, "Email": 1, "Phone": 1, "ApiKey": 1, "Identifier": 1,
-    "IP": 5, "IPNetwork": 4, "ASN": 4, "ProxyNetwork": 2, "PromptTemplate": 4,
+    "IP": 5, "IPNetwork": 4, "ASN": 4, "ProxyNetwork": 2, "PromptTemplate": 4, "Model": 2,
 }
 EXPECTED_RELATIONSHIPS = {
     "HAS_IDENTIFIER": 8, "RELATED": 1, "SENT": 5, "USED_IP": 6, "USED_NETWORK": 3, "USED_ASN": 5,
-    "IN_ASN": 5, "EXIT_OF": 3,
+    "IN_ASN": 5, "EXIT_OF": 3, "USED_MODEL": 5,
 }
 
 
@@ -112,6 +112,9 @@ def test_bundle_loads_with_the_documented_graph(empty_db, tmp_path, fmt):
     assert (a1["activity_days"], a1["activity_counts"]) == (["2026-04-22"], [2])
     a3 = one("MATCH (a:Account {account_id: 'a3'}) RETURN a")["a"]  # an ISO time and an epoch second, two days
     assert (a3["activity_days"], a3["activity_counts"]) == (["2026-04-23", "2026-04-24"], [1, 1])
+    used = one("MATCH (:Account {account_id: 'a3'})-[u:USED_MODEL]->(m:Model) RETURN u, m")
+    assert (used["m"]["name"], used["u"]["requests"], used["u"]["days"], used["u"]["counts"]) == (
+        "m-small", 2, ["2026-04-23", "2026-04-24"], [1, 1])
     assert a1["hour_entropy"] == 0.0
     assert (a1["models"], a1["model_counts"], a1["capabilities"]) == (["m-large"], [2], ["reasoning"])
     assert a1["distinct_ips"] == 2
@@ -225,7 +228,7 @@ def test_cli_prints_a_summary(empty_db, tmp_path):
     assert out.returncode == 0, out.stderr
     table_rows = {line.split()[0]: line.split()[1:] for line in out.stdout.splitlines()[1:7]}
     assert table_rows["requests"] == ["7", "7", "0", "0"]
-    assert "graph now: 29 nodes, 36 relationships" in out.stdout
+    assert "graph now: 31 nodes, 41 relationships" in out.stdout
     assert "rejects: none" in out.stdout
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import math
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -121,6 +122,8 @@ def _truth(bundle: Path, name: str, key: str) -> dict[str, list[str]]:
     return groups
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(1800)  # loads the whole demo world (1.2M requests)
 def test_demo_world_campaigns_pivot_and_honest_companies_do_not(demo_bundle, tmp_path):
     from app.cli import main
     from graph import db
@@ -132,10 +135,12 @@ def test_demo_world_campaigns_pivot_and_honest_companies_do_not(demo_bundle, tmp
     companies = {g: m for g, m in _truth(demo_bundle, "truth_groups.csv", "group_id").items()
                  if g.startswith("company-") and len(m) >= 5}
     assert campaigns and companies
+    started = time.perf_counter()
     found = pivots.cluster_pivots({**campaigns, **companies})
+    print(f"pivots of {len(campaigns) + len(companies)} clusters in {time.perf_counter() - started:.1f} s")
     planted = sorted(found[c].value for c in campaigns)
     honest = sorted(found[c].value for c in companies)
-    print("campaigns", planted, "companies max", honest[-3:], "n", len(honest))
+    print("campaigns", planted, "companies (largest values)", honest[-3:], "of", len(honest))
     assert planted[-1] >= 0.3 and found[max(campaigns, key=lambda c: found[c].value)].model == "atlas-4"
     assert found[max(campaigns, key=lambda c: found[c].value)].hours <= 24
     # honest companies adopt over weeks: none comes near the planted campaigns

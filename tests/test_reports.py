@@ -20,6 +20,7 @@ from stix2validator import ValidationOptions, validate_string
 
 from app.cli import main
 from graph import db, reports
+from graph.act import chokepoints
 from graph.config import managed_paths
 from graph.detect.lineage import birth_id
 from graph.reports import output
@@ -255,6 +256,10 @@ def test_report_against_the_previous_run(history, tmp_path):
         "accounts": 40, "requests": 800, "input_tokens": 240_000, "output_tokens": 1_200_000, "active_days": 10,
         "requests_per_account": 20.0, "capabilities": {"reasoning": 0.7, "tool_use": 0.3}}
     assert top["top_capabilities"] == "reasoning 70%; tool_use 30%"
+    # what to block: the chokepoint plan of every flagged campaign, also on its top entry
+    assert report["chokepoints"] == {CAMPAIGN_A: chokepoints.plan(CAMPAIGN_A)} and top["chokepoints"] == report["chokepoints"][CAMPAIGN_A]
+    assert top["chokepoints"]["identifiers"] == [{"kind": "asn", "value": "64502", "accounts": 40, "requests": 800,
+                                                  "collateral_accounts": 0, "collateral_requests": 0}]
 
     # chart data: A's size in each run, its members' requests per day, its capability mix
     charts = report["charts"]
@@ -266,6 +271,9 @@ def test_report_against_the_previous_run(history, tmp_path):
     page = (out / "report.html").read_text()
     assert str(escape(A_FIRST_EVIDENCE)) in page
     assert page.count(PNG) == 3
+    assert "What to block (chokepoints)" in page
+    assert re.search(r"<tr><td>asn</td><td class=\"id\">64502</td><td class=\"num\">40</td>\s*<td class=\"num\">800</td>"
+                     r"<td class=\"num\">0</td>\s*<td class=\"num\">0</td></tr>", page)
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
     assert "//" not in text and not re.search(r"\b(https?|ftp|file|www)\b", text)  # no address of any kind
     assert [url[:22] for url in re.findall(r'(?:src|href)="([^"]*)"', page)] == ["data:image/png;base64,"] * 3
@@ -320,9 +328,30 @@ def test_stix_indicators_validate_and_hold_no_personal_data(history, tmp_path):
         + [f"[x-linkwatch-payment-method:fingerprint_sha256 = '{sha(f'pm_pool_{k}')}']" for k in range(3)]
         + [f"[x-linkwatch-prompt-template:id_sha256 = '{sha(f'fp_cot_{k}')}']" for k in range(3)])
     relationships = [o for o in bundle["objects"] if o["type"] == "relationship"]
-    assert len(relationships) == len(patterns) == 14
-    assert {(r["relationship_type"], r["target_ref"]) for r in relationships} == {("indicates", campaign["id"])}
+    indicates = [r for r in relationships if r["relationship_type"] == "indicates"]
+    assert len(indicates) == len(patterns) == 14
+    assert {r["target_ref"] for r in indicates} == {campaign["id"]}
     assert kinds.count("identity") == 1
+
+    # the chokepoints are the recommended indicators: A's members all leave through AS64502 and nobody else does,
+    # so blocking that one ASN covers the campaign without collateral
+    plan = chokepoints.plan(CAMPAIGN_A)
+    assert [(i["kind"], i["value"], i["accounts"], i["requests"], i["collateral_accounts"]) for i in plan["identifiers"]] \
+        == [("asn", "64502", 40, 800, 0)]
+    [action] = [o for o in bundle["objects"] if o["type"] == "course-of-action"]
+    assert action["name"] == f"Block the chokepoints of {CAMPAIGN_A}"
+    assert action["description"] == (f"Recommended indicators for Linkwatch campaign {CAMPAIGN_A}: blocking its 1 "
+                                     "chokepoint identifier(s) refuses 100% of its accounts and 100% of its requests "
+                                     "(target 95%), with 0 account(s) outside flagged campaigns as collateral (summed over "
+                                     "the identifiers).")
+    [mitigates] = [r for r in relationships if r["relationship_type"] == "mitigates"]
+    [asn] = [o for o in bundle["objects"] if o["type"] == "indicator" and o["pattern"] == "[autonomous-system:number = 64502]"]
+    assert (mitigates["source_ref"], mitigates["target_ref"]) == (action["id"], asn["id"])
+    assert mitigates["description"] == ("blocks 40 of the campaign's accounts (800 requests); collateral: 0 accounts "
+                                        "outside flagged campaigns (0 requests)")
+    assert asn["labels"] == ["chokepoint"]
+    assert [o["pattern"] for o in bundle["objects"] if "chokepoint" in o.get("labels", [])] == [asn["pattern"]]
+    assert action["object_marking_refs"] == mitigates["object_marking_refs"] == campaign["object_marking_refs"]
     # never raw payment values, e-mails, account ids or the residential exits (other people's homes)
     for secret in ("pm_pool", "fp_cot", "@", "op0", "203.0.113."):
         assert secret not in text
@@ -399,3 +428,49 @@ def test_the_only_run_reports_everything_as_new_with_ipv6_indicators(empty_db, t
     assert "[x-linkwatch-proxy-network:name = 'CloudHop']" in patterns
     assert not any("2001:db8::/32" in p for p in patterns)  # a /32 is a whole provider: not exported
     assert "pm_bot" not in text and "bots.example" not in text
+
+
+def test_chokepoints_in_stix_keep_private_identifiers_out_and_carry_their_collateral(empty_db):
+    """A plan with a corporate NAT (collateral), a device, a residential exit and a hosting address: the exportable
+    ones become labelled indicators with ``mitigates`` from the course of action; the others are only counted."""
+    from datetime import datetime, timezone
+
+    from graph.reports import stix
+
+    cypher("UNWIND $ips AS ip CREATE (:IP {value: ip.value, proxy_type: ip.type})",
+           ips=[{"value": "192.0.2.10", "type": "none"}, {"value": "203.0.113.9", "type": "residential"},
+                {"value": "2001:db8::7", "type": "hosting"}])
+    cypher("CREATE (:ProxyNetwork {name: \"Peer'Gate\", proxy_type: 'residential'}), "
+           "(:ProxyNetwork {name: 'SecretVPN', proxy_type: 'vpn'})")
+    items = [("payment", "pm_secret_card", 30, 0), ("ip", "192.0.2.10", 12, 25), ("device", "dev-42", 5, 0),
+             ("ip", "203.0.113.9", 4, 0), ("ip", "2001:db8::7", 3, 1), ("proxy_network", "Peer'Gate", 2, 7),
+             ("proxy_network", "SecretVPN", 1, 0)]
+    plan = {"campaign_id": "cmp-1", "target": 0.95, "covered_accounts": 0.96, "covered_requests": 0.97,
+            "identifiers": [{"kind": k, "value": v, "accounts": n, "requests": 10 * n, "collateral_accounts": c,
+                             "collateral_requests": 100 * c} for k, v, n, c in items]}
+    campaign = {"campaign_id": "cmp-1", "score": 90.0, "evidence": ["e"],
+                "accounting": {"first_activity": "2026-04-01T00:00:00Z", "last_activity": "2026-04-02T00:00:00Z"}}
+    bundle = stix.build([campaign], [], datetime(2026, 4, 3, tzinfo=timezone.utc), plans={"cmp-1": plan})
+    text = bundle.serialize()
+    result = validate_string(text, ValidationOptions(strict=True))
+    assert result.is_valid and result.errors == [] and result.warnings == []
+    objects = json.loads(text)["objects"]
+    indicators = {o["id"]: o for o in objects if o["type"] == "indicator"}
+    sha = hashlib.sha256(b"pm_secret_card").hexdigest()
+    assert sorted(o["pattern"] for o in indicators.values()) == sorted([
+        f"[x-linkwatch-payment-method:fingerprint_sha256 = '{sha}']", "[ipv6-addr:value = '2001:db8::7']",
+        "[x-linkwatch-proxy-network:name = 'Peer\\'Gate']"])
+    assert all(o["labels"] == ["chokepoint"] for o in indicators.values())
+    [action] = [o for o in objects if o["type"] == "course-of-action"]
+    assert action["description"].endswith(
+        "with 33 account(s) outside flagged campaigns as collateral (summed over the identifiers). 4 of them (device, ip, proxy_network) are not "
+        "exported: personal or provider-internal identifiers, addresses that are not datacenter or hosting, or VPN "
+        "networks.")
+    costs = {indicators[r["target_ref"]]["pattern"]: r["description"] for r in objects
+             if r["type"] == "relationship" and r["relationship_type"] == "mitigates"}
+    assert costs["[ipv6-addr:value = '2001:db8::7']"] == (
+        "blocks 3 of the campaign's accounts (30 requests); collateral: 1 accounts outside flagged campaigns (100 requests)")
+    assert costs["[x-linkwatch-proxy-network:name = 'Peer\\'Gate']"].endswith("collateral: 7 accounts outside flagged "
+                                                                             "campaigns (700 requests)")
+    for private in ("pm_secret_card", "dev-42", "192.0.2.10", "203.0.113.9", "SecretVPN"):
+        assert private not in text

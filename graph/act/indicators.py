@@ -266,9 +266,25 @@ def corroboration(campaign_id: str) -> list[dict]:
     """Per partner source, what of the campaign is in their bundle:
     [{"source", "tlp", "matches": {kind: count}, "sentence"}], most matches first."""
     rows = db.run("act/campaign_things", campaign=campaign_id)
-    if not rows:
-        return []
-    things = rows[0]
+    return _corroborate(rows[0]) if rows else []
+
+
+def corroborate_members(campaigns: dict[str, list[str]]) -> dict[str, list[dict]]:
+    """Corroboration of campaigns given as id -> member account ids (before they are stored): for each campaign
+    with a partner match, the same entries as :func:`corroboration`. Detection appends their sentences to the
+    campaign's stored evidence (graph/detect/pipeline.py). Without any partner indicator nothing is read."""
+    if not campaigns or not db.run("act/partner_count")[0]["indicators"]:
+        return {}
+    out = {}
+    for campaign_id, members in campaigns.items():
+        found = _corroborate(db.run("act/member_things", members=list(members))[0])
+        if found:
+            out[campaign_id] = found
+    return out
+
+
+def _corroborate(things: dict) -> list[dict]:
+    """Partner matches of what a campaign's members use (a row of act/campaign_things or act/member_things)."""
     probes: dict[tuple[str, str], str] = {}  # (kind, indicator value) -> the campaign's own thing
     for name in things["networks"]:
         probes[("proxy_network", name)] = name

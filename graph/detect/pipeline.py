@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from graph import db
-from graph.act import related
+from graph.act import indicators, related
 from graph.config import setting
 from graph.detect import communities, linkage, pivots, risk, scoring, seeded
 from graph.detect.lineage import Lineage, trace
@@ -96,7 +96,10 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
     lineage = trace({s.cluster: set(s.members) for s in tracked}, previous, settings.lineage)
     run_id = f"run-{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     campaigns = [(lineage.clusters[s.cluster].campaign_id, s) for s in tracked]
-    _persist(run_id, started, engine, partition, campaigns, lineage, summary, settings)
+    # partner corroboration becomes part of the stored evidence (graph.act never imports graph.detect)
+    corroborated = {cid: [c["sentence"] for c in found] for cid, found in
+                    indicators.corroborate_members({cid: s.members for cid, s in campaigns}).items()}
+    _persist(run_id, started, engine, partition, campaigns, lineage, summary, settings, corroborated)
     template_shares = {cid: next(f.value for f in s.features if f.name == "shared_templates") for cid, s in campaigns}
     member_rows = db.run("detect/account_scores", run_id=run_id, template_share_by_campaign=template_shares,
                          template_quorum=scoring.TEMPLATE_QUORUM,
@@ -119,11 +122,11 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
 
 
 def _persist(run_id, started, engine, partition, campaigns, lineage: Lineage, summary: linkage.LinkageSummary,
-             settings: Settings) -> None:
+             settings: Settings, corroborated: dict[str, list[str]] | None = None) -> None:
     threshold = settings.scoring.flag_threshold
     rows = [{
         "campaign_id": cid, "score": s.score, "flagged": s.score >= threshold, "size": len(s.members),
-        "evidence": s.evidence, "contributions": json.dumps(s.contributions()),
+        "evidence": s.evidence + (corroborated or {}).get(cid, []), "contributions": json.dumps(s.contributions()),
         "accounting": json.dumps({k: v for k, v in s.accounting.items() if k != "summary"}),
         "requests": s.accounting["requests"], "first_activity": s.accounting["first_activity"],
         "last_activity": s.accounting["last_activity"],

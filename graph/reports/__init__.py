@@ -104,7 +104,7 @@ def _write(report_id: str, now: datetime, out: Path, formats: list[str], since: 
         if "stix" in formats:
             details = compare.campaign_details(report["flagged"])
             bundle = stix.build([details[cid] for cid in report["flagged"]], stix.indicator_rows(report["flagged"]),
-                                compare.parse_time(report["latest_run"]["started_at"]))
+                                compare.parse_time(report["latest_run"]["started_at"]), plans=report["chokepoints"])
             (folder / output.FILES["stix"]).write_text(output.stix_text(bundle), encoding="utf-8")
     save(report, formats, str(out))
     return ReportResult(report_id, out, report["files"], report["summary"])

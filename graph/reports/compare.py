@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from graph import db
+from graph.act import chokepoints
 from graph.errors import LinkwatchError
 
 # Order of events in summaries and tables: what needs attention first.
@@ -214,6 +215,11 @@ def collect(since: str | None = None, top: int = 20) -> dict:
                    key=lambda row: (-row["score"], -row["size"], row["campaign_id"]))
     top_rows = [{**row, "evidence": details[row["campaign_id"]]["evidence"],
                  "accounting": details[row["campaign_id"]]["accounting"]} for row in found[:top]]
+    flagged = [row["campaign_id"] for row in found if row["flagged"]]
+    # what to block: each flagged campaign's chokepoints at the default target (graph/act/chokepoints.py)
+    plans = {cid: chokepoints.plan(cid) for cid in flagged}
+    for row in top_rows:
+        row["chokepoints"] = plans.get(row["campaign_id"])
     between_ids = set(span_ids) - {latest["run_id"]}
     between = [{"run_id": r.run_id, "campaign_id": r.campaign_id, "event": r.event, "related": list(r.related)}
                for r in span if r.run_id in between_ids and r.event in ("merged", "split", "ended")]
@@ -226,6 +232,7 @@ def collect(since: str | None = None, top: int = 20) -> dict:
         "changes": rows,
         "between": between,
         "top": top_rows,
-        "flagged": [row["campaign_id"] for row in found if row["flagged"]],
+        "flagged": flagged,
+        "chokepoints": plans,
         "charts": _chart_data([row["campaign_id"] for row in top_rows[:CHART_CAMPAIGNS]]),
     }

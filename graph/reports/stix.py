@@ -86,17 +86,66 @@ def _patterns(row: dict) -> list[tuple[str, str, str, str]]:
     return patterns
 
 
-def build(campaigns: list[dict], rows: list[dict], detected_at: datetime, tlp: str | None = None) -> stix2.Bundle:
+# Chokepoints follow the rules above: devices, API keys and phone numbers (provider-internal or personal: a
+# receiver cannot match them or should not hold them) are never exported, addresses only when datacenter or
+# hosting, proxy networks only of NETWORK_TYPES. The exported ones carry this label.
+CHOKEPOINT_LABEL = "chokepoint"
+
+
+def _chokepoint_pattern(item: dict, types: dict[tuple[str, str], str | None]) -> tuple[str, str, str, str] | None:
+    """(pattern, indicator type, name, description) of one chokepoint, or None when it is not exported.
+    ``types``: (kind, value) -> proxy type of the plan's addresses and proxy networks."""
+    kind, value = item["kind"], item["value"]
+    proxy_type = types.get((kind, value))
+    if kind == "payment":
+        return _patterns({"kind": "payment", "value": value, "members": item["accounts"]})[0]
+    if kind == "template":  # a template family: its id is the id of one of its templates
+        digest = sha256(value)
+        return (f"[x-linkwatch-prompt-template:id_sha256 = '{digest}']", "attribution",
+                f"prompt template family sha256:{digest[:12]}…",
+                f"SHA-256 of a Linkwatch prompt-template family id sent by {item['accounts']} accounts of the campaign")
+    if kind == "proxy_network" and proxy_type in NETWORK_TYPES:
+        return (f"[x-linkwatch-proxy-network:name = {_literal(value)}]", "anonymization",
+                f"{proxy_type} proxy network {value}", f"{proxy_type} proxy network used by {item['accounts']} "
+                "accounts of the campaign (by name, as in ip_intel)")
+    if kind == "asn":
+        return (f"[autonomous-system:number = {int(value)}]", "anonymization", f"AS{int(value)}",
+                f"autonomous system used by {item['accounts']} accounts of the campaign")
+    if kind == "ip" and proxy_type in IP_TYPES:
+        address = ipaddress.ip_address(value)
+        return (f"[ipv{address.version}-addr:value = '{address}']", "anonymization", f"{proxy_type} IP {address}",
+                f"{proxy_type} address used by {item['accounts']} accounts of the campaign")
+    return None
+
+
+def _cost(item: dict) -> str:
+    return (f"blocks {item['accounts']} of the campaign's accounts ({item['requests']} requests); collateral: "
+            f"{item['collateral_accounts']} accounts outside flagged campaigns ({item['collateral_requests']} requests)")
+
+
+def build(campaigns: list[dict], rows: list[dict], detected_at: datetime, tlp: str | None = None,
+          plans: dict[str, dict] | None = None) -> stix2.Bundle:
     """A bundle: the producer, one ``campaign`` per flagged campaign, its indicators and ``indicates`` links.
 
     ``campaigns``: dicts with campaign_id, score, evidence, accounting; ``rows``: ``indicator_rows()``;
     ``detected_at``: start of the detection run the indicators come from (their ``valid_from``); ``tlp``: the
     marking (default LINKWATCH_STIX_TLP). An indicator a partner shared under a stricter TLP keeps theirs.
+    ``plans``: campaign id -> its chokepoint plan (graph/act/chokepoints.py ``plan``): the exportable
+    chokepoints are the recommended indicators — labelled ``chokepoint`` and tied to one ``course-of-action``
+    per campaign by ``mitigates`` relationships whose descriptions give each one's collateral.
     """
     from graph.act import indicators as partner
 
     tlp = partner.normalise_tlp(tlp) if tlp else partner.export_tlp()
+    plans = plans or {}
+    named = {kind: sorted({i["value"] for plan in plans.values() for i in plan["identifiers"] if i["kind"] == kind})
+             for kind in ("ip", "proxy_network")}
+    types = {(r["kind"], r["value"]): r["proxy_type"] for r in db.run(
+        "reports/chokepoint_types", ips=named["ip"], networks=named["proxy_network"])} if any(named.values()) else {}
+    recommended = {cid: [(item, p) for item in plan["identifiers"] if (p := _chokepoint_pattern(item, types))]
+                   for cid, plan in plans.items()}
     patterns = {p: partner.pattern_keys(p[0]) for row in rows for p in _patterns(row)}
+    patterns.update({p: partner.pattern_keys(p[0]) for items in recommended.values() for _, p in items})
     imported = partner.imported_tlp(sorted({k for keys in patterns.values() for k in keys}))
     used_markings: dict[str, object] = {}
 
@@ -119,20 +168,50 @@ def build(campaigns: list[dict], rows: list[dict], detected_at: datetime, tlp: s
             object_marking_refs=marking(tlp),
         )
         objects.append(sdo)
-        seen: set[str] = set()  # an ASN or block shared by several addresses is one indicator
-        for row in by_campaign.get(campaign["campaign_id"], []):
-            for pattern, indicator_type, name, description in _patterns(row):
-                if pattern in seen:
-                    continue
-                seen.add(pattern)
-                level = tlp
-                for key in patterns[(pattern, indicator_type, name, description)]:
-                    level = partner.stricter(level, imported.get(key))
-                indicator = stix2.Indicator(
-                    pattern=pattern, pattern_type="stix", valid_from=detected_at, indicator_types=[indicator_type],
-                    name=name, description=f"{description} ({campaign['campaign_id']})", created_by_ref=IDENTITY.id,
-                    object_marking_refs=marking(level),
-                )
-                objects += [indicator, stix2.Relationship(indicator, "indicates", sdo, created_by_ref=IDENTITY.id,
-                                                          object_marking_refs=marking(level))]
+        chosen = {p[0]: (item, p) for item, p in recommended.get(campaign["campaign_id"], [])}
+        made: dict[str, tuple] = {}  # pattern -> (indicator, its TLP); an ASN or block shared by several addresses is one
+        # chokepoints first: an indicator that is also a chokepoint carries the chokepoint's description
+        wanted = [p for _, p in chosen.values()]
+        wanted += [p for row in by_campaign.get(campaign["campaign_id"], []) for p in _patterns(row)]
+        for pattern, indicator_type, name, description in wanted:
+            if pattern in made:
+                continue
+            level = tlp
+            for key in patterns[(pattern, indicator_type, name, description)]:
+                level = partner.stricter(level, imported.get(key))
+            indicator = stix2.Indicator(
+                pattern=pattern, pattern_type="stix", valid_from=detected_at, indicator_types=[indicator_type],
+                name=name, description=f"{description} ({campaign['campaign_id']})", created_by_ref=IDENTITY.id,
+                object_marking_refs=marking(level), **({"labels": [CHOKEPOINT_LABEL]} if pattern in chosen else {}),
+            )
+            made[pattern] = (indicator, level)
+            objects += [indicator, stix2.Relationship(indicator, "indicates", sdo, created_by_ref=IDENTITY.id,
+                                                      object_marking_refs=marking(level))]
+        if chosen:
+            objects += _course_of_action(campaign["campaign_id"], plans[campaign["campaign_id"]], chosen, made,
+                                         marking(tlp), marking)
     return stix2.Bundle(objects + list(used_markings.values()), allow_custom=False)
+
+
+def _course_of_action(campaign_id: str, plan: dict, chosen: dict, made: dict, markings: list[str], marking) -> list:
+    """The recommendation: block the exported chokepoints (``mitigates`` each one, with its collateral)."""
+    exported = {(item["kind"], item["value"]) for item, _ in chosen.values()}
+    left = [i for i in plan["identifiers"] if (i["kind"], i["value"]) not in exported]
+    private, left_out = sorted({i["kind"] for i in left}), len(left)
+    collateral = sum(i["collateral_accounts"] for i in plan["identifiers"])
+    description = (f"Recommended indicators for Linkwatch campaign {campaign_id}: blocking its "
+                   f"{len(plan['identifiers'])} chokepoint identifier(s) refuses {plan['covered_accounts']:.0%} of "
+                   f"its accounts and {plan['covered_requests']:.0%} of its requests (target {plan['target']:.0%}), "
+                   f"with {collateral} account(s) outside flagged campaigns as collateral (summed over the "
+                   f"identifiers).")
+    if left_out:
+        description += (f" {left_out} of them ({', '.join(private)}) are not exported: personal or provider-internal "
+                        "identifiers, addresses that are not datacenter or hosting, or VPN networks.")
+    action = stix2.CourseOfAction(name=f"Block the chokepoints of {campaign_id}", description=description,
+                                  created_by_ref=IDENTITY.id, object_marking_refs=markings)
+    out = [action]
+    for pattern, (item, _) in chosen.items():
+        indicator, level = made[pattern]
+        out.append(stix2.Relationship(action, "mitigates", indicator, description=_cost(item),
+                                      created_by_ref=IDENTITY.id, object_marking_refs=marking(level)))
+    return out
