@@ -3,7 +3,6 @@ members, CSV export) beside its case."""
 from __future__ import annotations
 
 import io
-import json
 import re
 
 from flask import Blueprint, Response, abort, render_template, url_for
@@ -11,7 +10,8 @@ from markupsafe import Markup
 
 from app import graphview, params, timeline
 from app.auth import require_role
-from app.pages import cached_per_run, identifier_url, show_cypher, is_json_twin, parse_json_field, render_page, run_shown
+from app.pages import (cached_per_run, identifier_url, is_json_twin, parse_json_field, render_page, run_shown,
+                       show_cypher)
 from graph import cases, csv_export
 from graph.config import setting
 from graph.errors import LinkwatchError

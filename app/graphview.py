@@ -154,7 +154,8 @@ def hub_network(members: list[dict], shared: list[dict], max_nodes: int,
         for account, hub_list in uses.items():
             for hub_id in hub_list:
                 hard = _hub_kind(hub_ids[hub_id]["label"])[1]
-                net.add_edge(f"a:{account}", hub_id, color={"color": "#cbd5e1"}, dashes=not hard, width=1.5 if hard else 0.7)
+                net.add_edge(f"a:{account}", hub_id, color={"color": "#cbd5e1"}, dashes=not hard,
+                             width=1.5 if hard else 0.7)
                 edges += 1
     else:
         groups: dict[tuple, list[str]] = {}
