@@ -35,8 +35,8 @@ def _wants_json() -> bool:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from app import act_views, auth, campaigns, console_views, graphview, ids, investigate, openapi, params, \
-        reports_views, runcache, views
+    from app import account_views, act_views, admin_views, auth, campaigns, cases_views, console_views, graphview, \
+        ids, investigate_views, openapi, pages, params, reports_views, runcache, triage_views, views
 
     app = Flask(__name__)
     # ids with any character are routable: `id`/`anyid` converters (app/ids.py); `//` inside an id is kept
@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         CONSOLE_MAX_CONCURRENT=int(setting("LINKWATCH_CONSOLE_MAX_CONCURRENT")),
         CONSOLE_MAX_CONCURRENT_PER_USER=int(setting("LINKWATCH_CONSOLE_MAX_CONCURRENT_PER_USER")),
         RUN_CACHE_CHECK_S=1.0,  # see app/runcache.py
+        WARM_CACHE=False,  # `linkwatch serve` sets it: warm the page cache for each new detection run (app/warmup.py)
     )
     if test_config:
         app.config.update(test_config)
@@ -69,8 +70,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(console_views.bp)
     app.register_blueprint(graphview.bp)
-    app.register_blueprint(investigate.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(triage_views.bp)
+    app.register_blueprint(admin_views.bp)
+    app.register_blueprint(account_views.bp)
     app.register_blueprint(campaigns.bp)
+    app.register_blueprint(cases_views.bp)
+    app.register_blueprint(investigate_views.bp)
     app.register_blueprint(reports_views.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(act_views.bp)
@@ -116,4 +122,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
         app.register_error_handler(code, handler)
 
+    if app.config["WARM_CACHE"]:
+        from app import warmup
+
+        app.extensions["linkwatch_warmer"] = warmup.Warmer(app).start()
     return app

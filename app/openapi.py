@@ -70,6 +70,12 @@ SPEC = {
             "parameters": [_path_param("user_name")],
             "responses": {"200": _JSON, "401": _ERROR, "403": _ERROR, "404": _ERROR}}},
         "/api/overview": _get("Node counts per label and the GDS version"),
+        "/api/triage": _get(
+            "The triage queue: flagged campaigns without a decision, highest score first, with what changed since "
+            "the previous run, size, requests, top evidence, case status and assignee",
+            _query_param("min_score", "number", "lowest campaign score, 0-100", minimum=0, maximum=100),
+            _query_param("status", description="open case status (new, triage)"), _query_param("lineage"),
+            _query_param("assignee", description="me, nobody or a user name"), _query_param("capability"), _PAGE),
         "/api/search": _get("Search accounts and identifiers (id, e-mail, org, IP, CIDR, card, device, proxy network)",
                             _query_param("q", description="what to look for")),
         "/api/accounts/{account_id}": _get("An account: record, usage, identifiers, linked accounts, campaigns, case",
@@ -89,6 +95,10 @@ SPEC = {
             "A campaign: evidence, contributions, accounting, network, members (paged), history, case, "
             "chokepoints, related campaigns (possibly one operator), partner corroboration (corroborated_by)",
             _path_param("campaign_id"), _PAGE),
+        "/api/campaigns/{campaign_id}/enforcement": _get(
+            "The account ids a campaign's decision covered (the latest, or ?decision=) with case id, decision, "
+            "decider, time and run: the enforcement export", _path_param("campaign_id"),
+            _query_param("decision", description="a decision_id (default: the latest decision)")),
         "/api/campaigns/{campaign_id}/chokepoints": _get(
             "What to block to stop a campaign: the fewest identifiers covering the target share of its accounts "
             "and requests, each with its collateral (docs/acting.md)", _path_param("campaign_id"),

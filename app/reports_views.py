@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from app import params
 from app.auth import require_role
-from app.investigate import json_view, respond, shown
+from app.pages import is_json_twin, render_page, run_shown
 from graph import audit
 from graph.errors import LinkwatchError
 
@@ -35,8 +35,8 @@ def _present(report: dict) -> dict:
 @bp.route("/api/reports", endpoint="listing_json")
 @require_role("viewer")
 def listing():
-    reports = [_present(row["report"]) for row in shown("reports/list", limit=LIST_LIMIT)]
-    return respond("reports.html", json_view(), reports=reports)
+    reports = [_present(row["report"]) for row in run_shown("reports/list", limit=LIST_LIMIT)]
+    return render_page("reports.html", reports=reports)
 
 
 @bp.route("/reports", methods=["POST"])
@@ -50,17 +50,17 @@ def generate():
         result = reports.generate(trigger="web")
     except reports.ReportFailed as exc:  # recorded as a failed report; the data, not the request, is at fault
         audit.record("report.generate", current_user.name, subject=exc.report_id, error=str(exc))
-        if json_view():
+        if is_json_twin():
             return jsonify(error=str(exc), report_id=exc.report_id), 422
         flash(str(exc))
         return redirect(url_for(".listing"))
     except LinkwatchError as exc:
-        if json_view():
+        if is_json_twin():
             return jsonify(error=str(exc)), 400
         flash(str(exc))
         return redirect(url_for(".listing"))
     audit.record("report.generate", current_user.name, subject=result.report_id)
-    if json_view():
+    if is_json_twin():
         return jsonify(report_id=result.report_id, summary=result.summary, files=sorted(result.files)), 201
     return redirect(url_for(".report", report_id=result.report_id))
 
@@ -69,10 +69,10 @@ def generate():
 @bp.route("/api/reports/<report_id>", endpoint="report_json")
 @require_role("viewer")
 def report(report_id: str):
-    rows = shown("reports/get", report_id=report_id)
+    rows = run_shown("reports/get", report_id=report_id)
     if not rows:
         abort(404)
-    return respond("report_view.html", json_view(), report=_present(rows[0]["report"]), file_labels=FILES)
+    return render_page("report_view.html", report=_present(rows[0]["report"]), file_labels=FILES)
 
 
 @bp.route("/reports/<report_id>/files/<name>")

@@ -45,6 +45,11 @@ class RunCache:
             self._checked_at = time.monotonic()
             return self._newest
 
+    def refresh(self) -> None:
+        """Look the newest run up again on the next fetch (the warmer calls it when it has seen a new run)."""
+        with self._lock:
+            self._checked_at = float("-inf")
+
     def _lookup(self, run: tuple, key: tuple) -> tuple[Any, list[dict]] | None:
         with self._lock:
             if run != self._run:

@@ -57,7 +57,7 @@ def _serve(args: argparse.Namespace) -> int:
     db.gds_version()
     db.apply_schema()
     print(f"Linkwatch UI on http://{args.host}:{args.port}/", file=sys.stderr)
-    serve(create_app(), host=args.host, port=args.port, threads=args.threads, ident="linkwatch")
+    serve(create_app({"WARM_CACHE": True}), host=args.host, port=args.port, threads=args.threads, ident="linkwatch")
     return 0
 
 

@@ -9,6 +9,14 @@ load average before and after (the machine may be shared).
 
     linkwatch simulate --scale medium --seed 1 --out /tmp/medium && linkwatch load /tmp/medium && linkwatch detect
     python bench/bench_ui.py --clients 16 --rounds 20
+    python bench/bench_ui.py --first-view --clients 16 --rounds 10   # first view after a new run: cold vs warmed
+
+``--first-view`` measures what the background warmer (app/warmup.py) buys: twice — once with
+LINKWATCH_WEB_WARM_CAMPAIGNS=0 (nothing warmed, the baseline), once with the default — it starts `linkwatch
+serve`, waits until it answers and has seen the current run, stamps the newest run as just completed
+(bench/cypher/mark_run_completed.cypher: to the server that is a new run), waits ``--warm-wait`` seconds, and
+times one client's first view of the home page (triage queue) and of the top campaigns, then N clients'
+steady-state p95 of the home page and campaign pages.
 """
 from __future__ import annotations
 
@@ -26,6 +34,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
+from pathlib import Path
 
 from waitress.server import create_server
 
@@ -65,6 +74,72 @@ def _wait_until_up(base: str, seconds: float = 60) -> None:
     raise SystemExit(f"the app did not answer on {base} within {seconds:.0f} s")
 
 
+def _serve(port: int, threads: int, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))",
+         "serve", "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads)], env={**os.environ, **env})
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _p95(values: list[float]) -> float:
+    values = sorted(values)
+    return round(values[int(0.95 * (len(values) - 1))], 1)
+
+
+def first_view(args: argparse.Namespace, campaigns: list[str]) -> None:
+    """First view after a new run, without and with the warmer, in the same run of the benchmark."""
+    mark = (Path(__file__).parent / "cypher" / "mark_run_completed.cypher").read_text()
+    top = campaigns[:args.top]
+    paths = ["/"] + [f"/campaigns/{c}" for c in top]
+    for mode, env in (("not warmed", {"LINKWATCH_WEB_WARM_CAMPAIGNS": "0"}), ("warmed", {})):
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = _serve(port, args.threads, env)
+        try:
+            _wait_until_up(base)
+            time.sleep(3)  # the warmer has looked at the current run (it checks every second)
+            db.driver().execute_query(mark)
+            time.sleep(args.warm_wait)
+            client = Client(base)
+            client.login()
+            cold = {}
+            for path in paths:
+                started = time.perf_counter()
+                status, _ = client.get(path)
+                cold[path] = round((time.perf_counter() - started) * 1000, 1) if status == 200 else f"HTTP {status}"
+            timings: dict[str, list[float]] = {"home": [], "campaign": []}
+            lock = threading.Lock()
+
+            def worker(index: int) -> None:
+                other = Client(base)
+                other.login()
+                for round_ in range(args.rounds):
+                    for page, path in (("home", "/"), ("campaign", f"/campaigns/{top[(index + round_) % len(top)]}")):
+                        started = time.perf_counter()
+                        other.get(path)
+                        with lock:
+                            timings[page].append((time.perf_counter() - started) * 1000)
+
+            threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.clients)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            values = [v for v in cold.values() if isinstance(v, float)]
+            print(json.dumps({"mode": mode, "first_view_ms": cold,
+                              "first_view_campaigns_max_ms": max(values[1:], default=None),
+                              "steady_p95_ms": {page: _p95(v) for page, v in timings.items()},
+                              "clients": args.clients, "loadavg_1m": round(os.getloadavg()[0], 2)}))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=16)
@@ -73,6 +148,11 @@ def main() -> None:
     parser.add_argument("--in-process", action="store_true",
                         help="serve from the benchmark's own process (the clients then compete with the app for "
                              "the GIL); default: `linkwatch serve` in a process of its own, as in production")
+    parser.add_argument("--first-view", action="store_true",
+                        help="first view after a new run, without and with the background warmer")
+    parser.add_argument("--top", type=int, default=5, help="--first-view: campaigns opened (highest score first)")
+    parser.add_argument("--warm-wait", type=float, default=30.0, help="--first-view: seconds between the new run "
+                        "and the first view (the warmer's head start)")
     args = parser.parse_args()
 
     auth.save_user(USER, "viewer", PASSWORD)
@@ -80,6 +160,9 @@ def main() -> None:
     campaigns = [r["campaign_id"] for r in sorted(flagged, key=lambda r: -r["score"])]
     if not campaigns:
         raise SystemExit("no flagged campaigns: load a world and run `linkwatch detect` first")
+    if args.first_view:
+        first_view(args, campaigns)
+        return
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -61,6 +61,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "LINKWATCH_WEB_MAX_JSON_BYTES": ("1048576", "web: bytes a JSON request body may have (larger = 400; files are uploaded as multipart, not JSON)"),
     "LINKWATCH_WEB_MAX_JSON_DEPTH": ("32", "web: nesting levels a JSON request body may have (checked before it is parsed; deeper = 400)"),
     "LINKWATCH_WEB_MAX_PAGE": ("100000", "web: highest page number of a paged list (higher = 400)"),
+    "LINKWATCH_WEB_NETWORK_MAX_NODES": ("120", "web: nodes a campaign's network view draws at most; above it members using the same shared identifiers are drawn as one group node"),
+    "LINKWATCH_WEB_WARM_CAMPAIGNS": ("20", "web: flagged campaigns (highest score first) whose pages `linkwatch serve` builds in the background when a new detection run completes (0 = none)"),
     "LINKWATCH_WEB_MAX_PARAM_CHARS": ("2000", "web: characters of one text parameter such as a search (longer = 400)"),
     "LINKWATCH_CONSOLE_TIMEOUT_S": ("30", "Cypher console: seconds before the server terminates a query"),
     "LINKWATCH_CONSOLE_MAX_ROWS": ("10000", "Cypher console: rows returned at most (the result says when it was truncated)"),

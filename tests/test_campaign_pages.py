@@ -75,7 +75,8 @@ def test_campaign_detail_has_evidence_network_members_and_export(client):
     assert data["activity"] == [{"day": "2026-04-22", "requests": 21}, {"day": "2026-04-23", "requests": 60}]
     page = client.get("/campaigns/cmp-big").get_data(as_text=True)
     assert "data-network=" in page and "/vendor/vis/vis-network.min.js" in page
-    assert page.count('<span title="2026-04-2') == 2 + 3  # two activity days, three creation days
+    assert page.count('<title>2026-04-2') == 2 + 3  # timeline: two activity days, three creation days
+    assert "No per-model usage loaded" in page and data["model_days"] == []  # no USED_MODEL edges: no model mix
     rows = list(csv.DictReader(io.StringIO(client.get("/campaigns/cmp-big/members.csv").get_data(as_text=True))))
     assert sorted(r["account_id"] for r in rows) == [f"c{i}" for i in range(1, 7)]
     assert client.get("/campaigns/nope").status_code == 404
@@ -190,3 +191,29 @@ def test_seeded_investigation_ranks_linked_accounts_with_paths(client, empty_db)
     viewer = analyst.post("/api/investigate", json={"seeds": ["s1"]},
                           headers=bearer("vera"))
     assert viewer.status_code == 403
+
+
+def test_timeline_shows_the_model_mix_per_day_from_used_model_edges(client, empty_db):
+    # the loader's per-account model use (USED_MODEL: days and counts are parallel lists): c1 and c2 move from
+    # model-a to model-b on the second day
+    empty_db.execute_query(
+        "MATCH (a:Account) WHERE a.account_id IN ['c1', 'c2'] "
+        "MERGE (ma:Model {name: 'model-a'}) MERGE (mb:Model {name: 'model-<b>'}) "
+        "CREATE (a)-[:USED_MODEL {requests: 12, days: ['2026-04-22'], counts: [12]}]->(ma), "
+        "       (a)-[:USED_MODEL {requests: 20, days: ['2026-04-22', '2026-04-23'], counts: [2, 18]}]->(mb)")
+    _login(client, "vera")
+    data = client.get("/api/campaigns/cmp-big").get_json()
+    assert data["model_days"] == [{"day": "2026-04-22", "model": "model-<b>", "requests": 4},
+                                  {"day": "2026-04-22", "model": "model-a", "requests": 24},
+                                  {"day": "2026-04-23", "model": "model-<b>", "requests": 36}]
+    rows = {row["title"]: row for row in data["timeline"]["rows"]}
+    assert set(rows) == {"accounts created", "requests", "model mix"}
+    mix = [b["title"] for b in rows["model mix"]["bars"]]
+    assert mix == ["2026-04-22: model-<b> 4 of 28 requests", "2026-04-22: model-a 24 of 28 requests",
+                   "2026-04-23: model-<b> 36 of 36 requests"]
+    # one time axis: the same day is at the same x in every row
+    x_of = {(row["title"], b["title"][:10]): b["x"] for row in data["timeline"]["rows"] for b in row["bars"]}
+    assert x_of[("requests", "2026-04-23")] == x_of[("model mix", "2026-04-23")]
+    page = client.get("/campaigns/cmp-big").get_data(as_text=True)
+    assert "model-&lt;b&gt;" in page and "model-<b>" not in page
+    assert "No per-model usage loaded" not in page

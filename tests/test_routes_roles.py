@@ -24,9 +24,9 @@ WRITE_ROLES = {
     "auth.login": {"anonymous", "viewer", "analyst", "admin"},
     "auth.logout": {"anonymous", "viewer", "analyst", "admin"},
     "auth.logout_everywhere": {"admin"},
-    "campaigns.update_case": {"analyst", "admin"},
-    "campaigns.seeded": {"analyst", "admin"},
-    "campaigns.investigate_json": {"analyst", "admin"},
+    "cases.update_case": {"analyst", "admin"},
+    "investigate.seeded": {"analyst", "admin"},
+    "investigate.investigate_json": {"analyst", "admin"},
     "console.run_cypher": {"analyst", "admin"},
     "console.save_query": {"analyst", "admin"},
     "console.import_query": {"analyst", "admin"},
@@ -35,14 +35,15 @@ WRITE_ROLES = {
     "reports.generate_json": {"analyst", "admin"},
 }
 # Read endpoints that need more than a viewer; every other read is open to viewers.
-ANALYST_READS = {"console.page", "console.history", "console.list_queries", "console.export_query", "campaigns.seeded"}
+ANALYST_READS = {"console.page", "console.history", "console.list_queries", "console.export_query", "investigate.seeded"}
 # Served without login.
 PUBLIC = {"auth.login", "main.healthz", "static", "graphview.vis_asset"}
 # Non-API GET routes without a "Show the Cypher" panel, and why.
 NO_CYPHER_PANEL = {
     "console.page": "the page is a Cypher editor",
-    "campaigns.seeded": "the empty form runs nothing (after a POST it shows its statements)",
+    "investigate.seeded": "the empty form runs nothing (after a POST it shows its statements)",
     "campaigns.members_csv": "a CSV file",
+    "cases.enforcement_csv": "a CSV file",
     "act.chokepoints_csv": "a CSV file",
     "reports.report_file": "a report file",
 }
@@ -52,9 +53,9 @@ SAMPLE_ARGS = {"account_id": "acct-1", "campaign_id": "cmp-1", "kind": "payment"
                "subject_id": "cmp-1", "query_id": "identifiers-of-account", "report_id": "rep-1",
                "filename": "linkwatch.css", "name": "vis-network.min.js",
                "user_name": "vera"}
-ENDPOINT_ARGS = {"campaigns.update_case": {"kind": "campaign"}, "reports.report_file": {"name": "report.html"}}
+ENDPOINT_ARGS = {"cases.update_case": {"kind": "campaign"}, "reports.report_file": {"name": "report.html"}}
 # Query strings for pages that run nothing without one.
-PAGE_QUERIES = {"investigate.search": "?q=nothing-like-this"}
+PAGE_QUERIES = {"accounts.search": "?q=nothing-like-this"}
 # Request bodies where an empty one would not exercise the endpoint (a failed login would count toward the throttle).
 SAMPLE_BODIES = {"auth.login": {"data": {"username": "vera", "password": PASSWORD}}}
 # The accounting detection stores with a campaign (pages and reports read it).
@@ -231,7 +232,7 @@ def test_every_page_that_queries_shows_its_cypher(app):
 
 def test_overview_shows_the_cypher_and_its_json_twin_names_it(app):
     client, _ = _session(app, "viewer")
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/admin/overview").get_data(as_text=True)
     assert "Show the Cypher" in page and "cypher/app/graph_overview.cypher" in page
     assert "db.stats.retrieve" in page  # the statement's text, not only its name
     data = client.get("/api/overview").get_json()

@@ -96,3 +96,133 @@ def test_analyst_finds_reads_pivots_and_decides(live_server):
         browser.close()
     assert outside == []
     print(f"screenshots: {artifacts}")
+
+
+# ---- the analyst workflow on the demo world: triage queue first, compact account pages -----------------------
+
+ACCOUNT_PAGE_MAX_HEIGHT = 2 * 900  # "about two screens" at the 900-pixel viewport below
+
+
+def _browser_session(playwright, base: str):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    outside: list[str] = []
+    page.on("request", lambda req: outside.append(req.url) if not req.url.startswith(base) else None)
+    page.goto(f"{base}/")
+    page.fill("input[name=username]", "ana")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return browser, page, outside
+
+
+def _artifacts() -> Path:
+    path = Path(os.environ.get("LINKWATCH_ARTIFACTS", managed_paths().home / "artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.mark.skipif(CHROMIUM is None and os.environ.get("CI") != "true", reason="Debian's chromium is not installed")
+def test_an_analyst_lands_on_the_triage_queue(live_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page, outside = _browser_session(playwright, live_server)
+        assert page.inner_text("h1") == "Triage queue"
+        rows = page.locator("table.triage tbody tr")
+        assert rows.count() >= 1
+        scores = [float(rows.nth(i).locator("td").nth(1).inner_text()) for i in range(rows.count())]
+        assert scores == sorted(scores, reverse=True)
+        changes = [rows.nth(i).locator("td.change").inner_text() for i in range(rows.count())]
+        assert all(re.fullmatch(r"new|unchanged|(grown|shrunk) by [\d,]+|merged with .+|split from .+", c)
+                   for c in changes), changes
+        cases = {rows.nth(i).locator("td").nth(6).inner_text() for i in range(rows.count())}
+        assert cases <= {"new", "triage"}  # decided campaigns have left the queue
+        page.screenshot(path=str(_artifacts() / "5-triage.png"), full_page=True)
+        # a filter narrows the queue and stays in the form
+        page.fill("input[name=assignee]", "nobody")
+        page.select_option("select[name=lineage]", "new")
+        with page.expect_navigation():
+            page.click("form.filters button[type=submit]")
+        assert "assignee=nobody" in page.url and page.input_value("input[name=assignee]") == "nobody"
+        assert page.locator("select[name=lineage] option:checked").inner_text() == "new"
+        browser.close()
+    assert outside == []
+
+
+@pytest.mark.skipif(CHROMIUM is None and os.environ.get("CI") != "true", reason="Debian's chromium is not installed")
+def test_a_campaign_members_account_page_fits_in_about_two_screens(live_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser, page, outside = _browser_session(playwright, live_server)
+        campaigns = page.request.get(f"{live_server}/api/campaigns").json()["campaigns"]
+        members = page.request.get(f"{live_server}/api/campaigns/{campaigns[0]['campaign_id']}").json()["members"]
+        # the member with the most identifiers: the longest page a campaign member has
+        sizes = {m["account"]: len(page.request.get(f"{live_server}/api/accounts/{m['account']}").json()["identifiers"])
+                 for m in members[:20]}
+        account = max(sizes, key=lambda a: (sizes[a], a))
+        page.goto(f"{live_server}/accounts/{account}")
+        # evidence and the account's campaign come first
+        first = page.locator("main section").first
+        assert "Campaign" in first.inner_text() and first.locator(".evidence-list li").count() >= 1
+        groups = page.locator(".idgroup")
+        assert groups.count() >= 2
+        assert all(re.search(r"\d+ · \d+ shared", groups.nth(i).locator("h3").inner_text())
+                   for i in range(groups.count()))
+        height = page.evaluate("document.documentElement.scrollHeight")
+        page.screenshot(path=str(_artifacts() / "6-account.png"), full_page=True)
+        assert height <= ACCOUNT_PAGE_MAX_HEIGHT, f"{account}: {height} px"
+        # "show all" opens what the summary leaves out
+        more = page.locator("details.show-all")
+        if more.count():
+            more.first.locator("summary").click()
+            assert page.evaluate("document.documentElement.scrollHeight") > height
+        browser.close()
+    assert outside == []
+
+
+@pytest.mark.skipif(CHROMIUM is None and os.environ.get("CI") != "true", reason="Debian's chromium is not installed")
+def test_the_campaign_network_reads_at_a_glance(live_server):
+    from playwright.sync_api import sync_playwright
+
+    from graph.config import setting
+
+    budget = int(setting("LINKWATCH_WEB_NETWORK_MAX_NODES"))
+    with sync_playwright() as playwright:
+        browser, page, outside = _browser_session(playwright, live_server)
+        campaigns = page.request.get(f"{live_server}/api/campaigns").json()["campaigns"]
+        page.goto(f"{live_server}/campaigns/{campaigns[0]['campaign_id']}")
+        page.wait_for_selector("#network canvas")
+        # the layout settles, then stops moving
+        page.wait_for_selector("#network[data-physics=stopped]", timeout=60_000)
+        legend = page.locator(".network-legend li")
+        assert legend.count() >= 2
+        kinds = [legend.nth(i).inner_text() for i in range(legend.count())]
+        assert any("(hard)" in k for k in kinds), kinds  # the demo campaigns share cards
+        network = page.evaluate("JSON.parse(document.getElementById('network').dataset.network)")
+        assert 0 < len(network["nodes"]) <= budget
+        hubs = [n for n in network["nodes"] if n["kind"] not in ("Account", "Group")]
+        assert hubs and all(n["shape"] == ("diamond" if n["hard"] else "dot") for n in hubs)
+        assert max(n["size"] for n in hubs) > min(n["size"] for n in network["nodes"])  # hubs sized by members
+        first = page.locator("#network canvas").screenshot()
+        page.wait_for_timeout(1500)
+        assert page.locator("#network canvas").screenshot() == first  # nothing moves any more
+        # search highlights, a click opens the side panel
+        card = next(n for n in hubs if n["kind"] == "PaymentMethod")
+        page.fill(".network-search", card["value_text"])
+        assert int(page.get_attribute("#network", "data-highlighted")) >= 1
+        spot = page.evaluate("""(id) => { const net = document.getElementById('network').visNetwork;
+                                          return net.canvasToDOM(net.getPositions([id])[id]); }""", card["id"])
+        box = page.locator("#network").bounding_box()
+        page.mouse.click(box["x"] + spot["x"], box["y"] + spot["y"])
+        panel = page.locator(".network-panel")
+        panel.wait_for(state="visible")
+        assert card["value_text"] in panel.inner_text()
+        assert page.get_attribute(".network-panel-link", "href").startswith("/identifiers/payment/")
+        page.screenshot(path=str(_artifacts() / "7-network.png"), full_page=True)
+        with page.expect_download() as download:
+            page.click(".network-png")
+        assert download.value.suggested_filename == "network.png"
+        browser.close()
+    assert outside == []

@@ -39,11 +39,14 @@ def test_every_page_but_login_and_health_needs_login(client):
     assert health.get_json()["status"] == "ok"
 
 
-def test_login_shows_the_graph_overview(client, empty_db):
+def test_login_lands_on_the_triage_queue_and_the_overview_is_an_admin_page(client, empty_db):
     empty_db.execute_query("CREATE (:Account {account_id: 'x1'}), (:Account {account_id: 'x2'})")
     response = _login(client, "vera")
     assert response.status_code == 302 and response.headers["Location"] == "/"
-    page = client.get("/").get_data(as_text=True)
+    home = client.get("/").get_data(as_text=True)
+    assert "<h1>Triage queue</h1>" in home and "No completed detection run yet" in home
+    assert 'href="/admin/overview"' in home
+    page = client.get("/admin/overview").get_data(as_text=True)
     assert re.search(r"<td>Account</td><td class=\"num\">2</td>", page)
     data = client.get("/api/overview").get_json()
     assert {"label": "Account", "nodes": 2} in data["labels"]

@@ -184,8 +184,8 @@ def test_paging_elsewhere_is_checked(world):
 def test_every_account_id_is_reachable_and_its_links_round_trip(world, analyst, account_id):
     app, base = world
     with app.test_request_context():
-        page_url = url_for("investigate.account", account_id=account_id)
-        json_url = url_for("investigate.account_json", account_id=account_id)
+        page_url = url_for("accounts.account", account_id=account_id)
+        json_url = url_for("accounts.account_json", account_id=account_id)
     assert page_url == "/accounts/" + ids.encode(account_id)
     data = requests.get(base + json_url, headers=bearer("vera"))
     assert data.status_code == 200, (json_url, data.status_code)
