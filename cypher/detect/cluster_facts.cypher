@@ -44,10 +44,10 @@ CALL (c) {
   RETURN collect(DISTINCT [a.account_id, b.account_id]) AS relation_pairs
 }
 CALL (c) {
-  // the IPv4 /22 block holding the most members among addresses no intel marks as a proxy exit
+  // the IPv4 /22 block holding the most members among addresses no intel marks as an anonymising proxy
   UNWIND c.members AS account_id
   MATCH (a:Account {account_id: account_id})-[r:USED_IP]->(ip:IP)
-  WHERE coalesce(ip.proxy_type, 'none') = 'none' AND ip.value =~ '\\d+\\.\\d+\\.\\d+\\.\\d+'
+  WHERE coalesce(ip.proxy_type, 'none') IN ['none', 'datacenter', 'hosting'] AND ip.value =~ '\\d+\\.\\d+\\.\\d+\\.\\d+'
   WITH a, ip, r, split(ip.value, '.') AS o
   WITH o[0] + '.' + o[1] + '.' + toString(toInteger(o[2]) / 4 * 4) + '.0/22' AS block, a, ip, r
   WITH block, count(DISTINCT a) AS users, count(DISTINCT ip) AS ips, sum(coalesce(r.count, 1)) AS n

@@ -8,6 +8,8 @@ volume (and, wired by the caller, model-release pivots). Each comes with the sen
 No feature has a hand-picked weight and no score has a hand-picked threshold. Instead (docs/detection.md,
 "Scoring"):
 
+0. **Size.** Each value is first pulled towards the mean of all clusters by empirical Bayes (``shrunk``):
+   a measurement over three accounts says less than the same over a thousand.
 1. **Rarity in this graph.** A measurement's evidence is how rare it is among the clusters of the same run:
    ``p = (clusters with at least this value + m·(1 − value)) / (N + m)``, the upper-tail share with a prior
    of ``m`` pseudo-clusters spread evenly over [0, 1] (``ScoringParams.prior_clusters``), so that a graph
@@ -42,7 +44,9 @@ import numpy as np
 from graph import db
 from graph.detect.params import ScoringParams
 
-PROXY_EXITS = {"residential", "datacenter", "hosting", "tor"}
+# Exits that hide who sends the traffic. Datacenter and hosting addresses are where honest API integrations run
+# (CI, agents, backends): they count only when many members spread over one block (rented_block).
+ANONYMISING_EXITS = {"residential", "tor", "public_proxy", "web_proxy"}
 ELICITATION_CAPABILITIES = {"reasoning"}
 BURST_WINDOW_SECONDS = 48 * 3600
 FACTS_BATCH_ACCOUNTS = 50_000
@@ -96,7 +100,8 @@ class ClusterScore:
     def evidence(self) -> list[str]:
         """Sentences of the measurements that count, strongest first; then how rare the whole is; then the
         accounting line."""
-        counted = sorted((f for f in self.features if self.surprise.get(f.name, 0.0) * DECIBANS_PER_NAT >= 3.0),
+        counted = sorted((f for f in self.features
+                          if f.value > 0 and self.surprise.get(f.name, 0.0) * DECIBANS_PER_NAT >= 3.0),
                          key=lambda f: -self.surprise[f.name])
         lines = []
         for f in counted:
@@ -167,6 +172,26 @@ def rarity(values: np.ndarray, prior_clusters: int) -> np.ndarray:
     return np.minimum(1.0, (at_least + prior_clusters * (1.0 - x)) / (len(x) + prior_clusters))
 
 
+def shrunk(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Each cluster's measurement pulled towards the mean of all clusters by how little its size can show:
+    ``(n·x + k·mean) / (n + k)`` (empirical Bayes). A measurement averaged over n members varies by chance at
+    most like a proportion of n members, ``mean·(1 − mean)/n``; whatever variance between clusters exceeds
+    that is real, and ``k`` is the prior strength that variance implies (beta distribution: variance =
+    mean·(1 − mean)/(k + 1)). Three accounts that all send one template are then less remarkable than a
+    thousand that mostly do; large clusters keep their values. Values under the mean are left as they are."""
+    x = np.clip(values, 0.0, 1.0)
+    mean = float(np.average(x, weights=sizes))
+    spread = mean * (1.0 - mean)
+    if len(x) < 2 or spread <= 0.0:
+        return x
+    between = float(np.average((x - mean) ** 2, weights=sizes)) - float(np.average(spread / sizes, weights=sizes))
+    if between <= 0.0:
+        return np.minimum(x, mean)
+    k = max(0.0, spread / between - 1.0)
+    # only high values are discounted: a low value is no evidence either way, and must not gain rarity
+    return np.minimum(x, (sizes * x + k * mean) / (sizes + k))
+
+
 def _line_prior_tail(t: np.ndarray, k: int) -> np.ndarray:
     """P(line evidence >= t) under the prior: the Bonferroni-corrected best of k uniform p-values."""
     return np.where(t <= 0, 1.0, 1.0 - (1.0 - np.exp(-t) / k) ** k)
@@ -180,7 +205,8 @@ def calibrate(scores: list[ClusterScore], params: ScoringParams) -> None:
     m = params.prior_clusters
     names = sorted({f.name for s in scores for f in s.features})
     value = {name: np.array([(s.feature(name).value if s.feature(name) else 0.0) for s in scores]) for name in names}
-    p = {name: rarity(value[name], m) for name in names}
+    sizes = np.array([max(1, len(s.members)) for s in scores], dtype=float)
+    p = {name: rarity(shrunk(value[name], sizes), m) for name in names}
     line_names = sorted({LINES[name] for name in names if name in LINES})
     members = {line: [name for name in names if LINES.get(name) == line] for line in line_names}
     line_evidence = {}
@@ -312,14 +338,14 @@ def shared_devices(facts: dict) -> Feature:
 
 
 def proxy_exits(facts: dict) -> Feature:
-    """Share of requests through proxy exits: over all requests by proxy network (rotating residential pools
-    escape any top-k IP list), and over the top IPs by address type (datacenter exits have no network name);
-    the larger of the two. A consumer VPN counts half: many honest people use one."""
+    """Share of requests through anonymising exits (residential proxies, Tor, public and web proxies): over
+    all requests by proxy network (rotating residential pools escape any top-k IP list), and over the top IPs
+    by address type; the larger of the two. A consumer VPN counts half: many honest people use one."""
     def proxied(usage) -> tuple[float, float]:
         by_type = Counter()
         for row in usage:
             by_type[row["proxy_type"]] += row["n"]
-        total = sum(n for t, n in by_type.items() if t in PROXY_EXITS) + 0.5 * by_type["vpn"]
+        total = sum(n for t, n in by_type.items() if t in ANONYMISING_EXITS) + 0.5 * by_type["vpn"]
         return total, by_type["residential"]
 
     network, network_residential = proxied(facts["network_usage"])
@@ -328,12 +354,12 @@ def proxy_exits(facts: dict) -> Feature:
     value = max(_share(network, facts["requests"]), _share(address, address_total))
     residential = max(_share(network_residential, facts["requests"]), _share(address_residential, address_total))
     return Feature("proxy_exits", value,
-                   f"{value:.0%} of their requests leave through proxy exits ({residential:.0%} residential)")
+                   f"{value:.0%} of their requests leave through anonymising proxy exits ({residential:.0%} residential)")
 
 
 def rented_block(facts: dict) -> Feature:
-    """Members spread over many addresses of one IPv4 /22 that no intel marks as a proxy: a rented hosting
-    block. Share of members in the busiest such block × (1 − 1 / distinct addresses there): a household or an
+    """Members spread over many addresses of one IPv4 /22 that no intel marks as an anonymising proxy (plain,
+    datacenter or hosting addresses): a rented block. Share of members in the busiest such block × (1 − 1 / distinct addresses there): a household or an
     office behind one NAT address gives 0, hundreds of accounts on 180 addresses of one block nearly 1."""
     top = (facts.get("top_block") or [None])[0]
     if not top or not facts["accounts"]:
@@ -341,7 +367,7 @@ def rented_block(facts: dict) -> Feature:
     value = _share(top["users"], facts["accounts"]) * (1.0 - 1.0 / max(1, top["ips"]))
     return Feature("rented_block", value,
                    f"{top['users']:,} of the {facts['accounts']:,} accounts send from {_s(top['ips'], 'address')} "
-                   f"in {top['block']}, which no intel marks as a proxy")
+                   f"in {top['block']}, which no intel marks as an anonymising proxy")
 
 
 def _common_templates(facts: dict) -> list[dict]:
@@ -455,16 +481,22 @@ def _profiles(facts: dict) -> list[list[float]]:
 
 
 def synchronization(facts: dict) -> Feature:
-    """Mean cosine similarity of each member's hour-of-day profile to the cluster's."""
+    """Mean correlation of each member's hour-of-day profile with the cluster's: members that rise and fall in
+    the same hours. Correlation, not cosine: flat 24/7 traffic (CI, agents) has no rhythm to share and counts 0."""
     profiles = _profiles(facts)
     if len(profiles) < 3:
         return Feature("synchronization", 0.0, "too few active accounts to judge timing")
     mean = [sum(col) / len(profiles) for col in zip(*profiles)]
-    norm_mean = math.sqrt(sum(x * x for x in mean))
-    sims = [sum(a * b for a, b in zip(p, mean)) / (math.sqrt(sum(a * a for a in p)) * norm_mean) for p in profiles]
-    similarity = sum(sims) / len(sims)
+    similarity = sum(_correlation(p, mean) for p in profiles) / len(profiles)
     return Feature("synchronization", _clip(similarity),
-                   f"their hourly activity follows one rhythm (similarity {similarity:.2f})")
+                   f"their hourly activity follows one rhythm (correlation {similarity:.2f})")
+
+
+def _correlation(a: list[float], b: list[float]) -> float:
+    ma, mb = sum(a) / len(a), sum(b) / len(b)
+    da, db_ = [x - ma for x in a], [y - mb for y in b]
+    norm = math.sqrt(sum(x * x for x in da) * sum(y * y for y in db_))
+    return sum(x * y for x, y in zip(da, db_)) / norm if norm else 0.0
 
 
 def shift_hours(facts: dict) -> Feature:
