@@ -2,7 +2,12 @@
 `bin/linkwatch test` starts (its own data folder and port); nothing is mocked."""
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +21,22 @@ def _require_disposable() -> None:
             "(or set LINKWATCH_TEST_DATABASE_IS_DISPOSABLE=1 for a server whose data may be destroyed)",
             returncode=2,
         )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Modules on the demo world run last, next to each other: first those that load it themselves (they need it
+    loaded but not yet detected), then those sharing `demo_detected`. The shared world is then loaded and
+    detected once, and no later test pays for wiping its million relationships. Test order inside a module and
+    the order of the other modules stay as collected (a stable sort)."""
+    def group(item) -> int:
+        if "demo_detected" in item.fixturenames:
+            return 2
+        return 1 if "demo_bundle" in item.fixturenames else 0
+
+    module_group: dict[Path, int] = {}
+    for item in items:
+        module_group[item.path] = max(module_group.get(item.path, 0), group(item))
+    items.sort(key=lambda item: module_group[item.path])
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +69,60 @@ def demo_bundle(tmp_path_factory, _server_ready):
     bundle = tmp_path_factory.mktemp("demo") / "bundle"
     assert main(["simulate", "--scale", "demo", "--seed", "1", "--out", str(bundle), "--quiet"]) == 0
     return bundle
+
+
+@dataclass
+class DemoWorld:
+    """The demo world as `demo_detected` left it: its bundle and the export of its one detection run."""
+
+    bundle: Path
+    detection: Path  # accounts.csv and campaigns.json of the run
+    run_id: str = ""
+    accounts: int = -1
+    changed_by: list[str] = field(default_factory=list)
+
+    def changed(self, by: str) -> None:
+        """Declare that a test changed the database in a way the fingerprint cannot see (a case decision, a
+        property): the next test asking for the world gets it loaded and detected again."""
+        self.changed_by.append(by)
+
+    def _fingerprint(self) -> tuple[list[str], int]:
+        record = db.driver().execute_query(
+            "OPTIONAL MATCH (r:DetectionRun) WITH collect(r.run_id) AS runs "
+            "RETURN runs, COUNT { MATCH (a:Account) } AS accounts").records[0]
+        return sorted(record["runs"]), record["accounts"]
+
+    def holds(self) -> bool:
+        """Whether the database still holds exactly this world: its one run, its accounts, nothing declared."""
+        return not self.changed_by and self._fingerprint() == ([self.run_id], self.accounts)
+
+
+@pytest.fixture(scope="session")
+def _demo_world(demo_bundle, tmp_path_factory) -> DemoWorld:
+    return DemoWorld(bundle=demo_bundle, detection=tmp_path_factory.mktemp("demo-detection") / "detection")
+
+
+@pytest.fixture
+def demo_detected(_demo_world) -> DemoWorld:
+    """The demo world loaded into an empty database and detected once (`linkwatch detect --export`), shared by
+    every test that only reads it. It is loaded again only when the database no longer holds it: a wipe, another
+    load or detection run (the fingerprint: the one run id and the account count, two cheap reads), or a test that
+    declared a change with ``demo_detected.changed(...)``. A test that changes the world must declare it."""
+    from app.cli import main
+
+    world = _demo_world
+    if world.run_id and world.holds():
+        return world
+    db.wipe()
+    db.apply_schema()
+    printed = io.StringIO()  # the CLI's summaries stay out of the test's own capsys
+    with contextlib.redirect_stdout(printed):
+        assert main(["load", str(world.bundle), "--quiet",
+                     "--rejects", str(world.detection.parent / "rejects.csv")]) == 0, printed.getvalue()
+        assert main(["detect", "--export", str(world.detection)]) == 0, printed.getvalue()
+    world.run_id = json.loads((world.detection / "campaigns.json").read_text())["run_id"]
+    world.changed_by.clear()
+    world.accounts = -1
+    runs, world.accounts = world._fingerprint()
+    assert runs == [world.run_id], runs
+    return world

@@ -41,21 +41,28 @@ def live_server(empty_db):
     server.close()
 
 
-@pytest.fixture
-def page():
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium for the module; every test gets its own context (no cookie or storage carries over)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        outside: list[str] = []
-        context.on("request", lambda req: outside.append(req.url)
-                   if urlparse(req.url).hostname not in ("127.0.0.1", "localhost") and not req.url.startswith(("data:", "blob:"))
-                   else None)
-        page = context.new_page()
-        page.outside_requests = outside
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    outside: list[str] = []
+    context.on("request", lambda req: outside.append(req.url)
+               if urlparse(req.url).hostname not in ("127.0.0.1", "localhost") and not req.url.startswith(("data:", "blob:"))
+               else None)
+    page = context.new_page()
+    page.outside_requests = outside
+    yield page
+    context.close()
 
 
 def test_console_runs_a_playbook_and_draws_the_graph_offline(live_server, page):

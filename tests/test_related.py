@@ -11,7 +11,6 @@ import pytest
 
 from app import auth, create_app
 from app.cli import main
-from graph import db
 from graph.act import related
 from graph.act.related import Profile
 
@@ -66,14 +65,10 @@ def test_accounts_moving_between_campaigns_count_as_evidence():
     assert "40 accounts moved between them since the previous run" in pairs[0]["reasons"]
 
 
-@pytest.fixture(scope="module")
-def demo_detected(demo_bundle, tmp_path_factory):
-    db.wipe()
-    db.apply_schema()
-    assert main(["load", str(demo_bundle), "--quiet", "--rejects", str(demo_bundle.parent / "rejects-related.csv")]) == 0
-    out = tmp_path_factory.mktemp("related") / "detection"
-    assert main(["detect", "--export", str(out)]) == 0
-    return demo_bundle, out
+@pytest.fixture
+def demo_detected(demo_detected):
+    """The shared demo world (conftest.py), loaded and detected once: (bundle, that run's export folder)."""
+    return demo_detected.bundle, demo_detected.detection
 
 
 @pytest.mark.slow

@@ -12,8 +12,7 @@ import pytest
 from waitress.server import create_server
 
 from app import auth, create_app
-from app.cli import main
-from graph import console, db, queries
+from graph import console, queries
 from graph.config import managed_paths
 
 from test_browser import CHROMIUM, CHROMIUM_ARGS
@@ -22,14 +21,10 @@ PASSWORD = "correct horse battery"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def demo_world(demo_bundle):
-    """The demo world loaded into an empty database and detected once for this module."""
-    db.wipe()
-    db.apply_schema()
-    assert main(["load", str(demo_bundle), "--quiet", "--rejects", str(demo_bundle.parent / "rejects.csv")]) == 0
-    assert main(["detect"]) == 0
-    return demo_bundle
+@pytest.fixture
+def demo_world(demo_detected):
+    """The demo world loaded into an empty database and detected once (shared: conftest.demo_detected)."""
+    return demo_detected
 
 
 @pytest.mark.parametrize("query", queries.library(), ids=lambda q: q.id)
@@ -48,6 +43,7 @@ def live_server(demo_world):
     threading.Thread(target=server.run, daemon=True).start()
     yield f"http://127.0.0.1:{port}"
     server.close()
+    demo_world.changed("test_ui_demo's analyst recorded a case decision")
 
 
 @pytest.mark.skipif(CHROMIUM is None and os.environ.get("CI") != "true", reason="Debian's chromium is not installed")
