@@ -16,9 +16,10 @@ from graph.detect.scoring import LINES, ClusterScore, Feature, calibrate, rarity
 NAMES = sorted(LINES)
 
 
-def _cluster(key: str, values: dict[str, float]) -> ClusterScore:
+def _cluster(key: str, values: dict[str, float], size: int = 5) -> ClusterScore:
     accounting = {"summary": f"{key}: accounting"}
-    return ClusterScore(key, [key], accounting, [Feature(n, values.get(n, 0.0), n) for n in NAMES])
+    members = [f"{key}-{i}" for i in range(size)]
+    return ClusterScore(key, members, accounting, [Feature(n, values.get(n, 0.0), n) for n in NAMES])
 
 
 def test_rarity_is_the_smoothed_share_of_clusters_at_least_as_high():
@@ -41,14 +42,14 @@ def test_nothing_unusual_is_never_flagged_and_scores_fall_with_the_number_of_clu
 def test_one_line_never_flags_however_extreme():
     rng = random.Random(1)
     scores = [_cluster(f"c{i}", _honest(rng)) for i in range(2000)]
-    scores.append(_cluster("one", {n: (1.0 if LINES[n] == "egress" else 0.0) for n in NAMES}))
+    scores.append(_cluster("one", {n: (1.0 if LINES[n] == "egress" else 0.0) for n in NAMES}, size=50))
     calibrate(scores, ScoringParams())
     assert scores[-1].lines["egress"] > 6 and scores[-1].score < 50
 
 
 def _honest(rng: random.Random) -> dict[str, float]:
-    """Most honest clusters show nothing on most measurements, now and then a little."""
-    return {n: (rng.random() * 0.5 if rng.random() < 0.2 else 0.0) for n in NAMES}
+    """Most honest clusters show nothing on most measurements, now and then a little, sometimes a lot."""
+    return {n: (rng.random() if rng.random() < 0.2 else 0.0) for n in NAMES}
 
 
 def test_rare_lines_add_up_until_they_flag_in_a_large_graph():
@@ -58,7 +59,7 @@ def test_rare_lines_add_up_until_they_flag_in_a_large_graph():
     found = []
     for k in range(1, 5):
         scores = [_cluster(f"c{i}", values) for i, values in enumerate(honest)]
-        scores.append(_cluster("op", {n: 1.0 for n in NAMES if LINES[n] in lines[:k]}))
+        scores.append(_cluster("op", {n: 1.0 for n in NAMES if LINES[n] in lines[:k]}, size=50))
         calibrate(scores, ScoringParams())
         found.append(scores[-1])
     assert [s.score for s in found] == sorted(s.score for s in found)
