@@ -98,6 +98,10 @@ def test_demo_world_eight_clusters_are_four_operators(demo_detected, capsys):
     partners = {c["id"] for c in flagged if c["operator_group"] == flagged[0]["operator_group"]} - {first}
     assert {r["campaign_id"] for r in body["related"]} == partners
     assert all(r["reasons"] and r["strength"] > 0 for r in body["related"])
+    # the triage queue shows each flagged cluster with the clusters it may share an operator with
+    queue = client.get("/api/triage", headers=bearer("vera")).get_json()
+    rows = {r["campaign_id"]: r for r in queue["campaigns"]}
+    assert {p["campaign_id"] for p in rows[first]["operator_peers"]} == partners
 
 
 def test_operator_recall_counts_a_campaign_found_as_a_related_group():

@@ -39,6 +39,9 @@ def app(empty_db):
                                            _campaign("cmp-decided", 95.0, 8, "unchanged"),
                                            _campaign("cmp-quiet", 20.0, 3, "new")])
     empty_db.execute_query("MATCH (c:Campaign {campaign_id: 'cmp-absorbed'}) SET c.active = false")
+    # graph/act/related.py tied two clusters as possibly one operator
+    empty_db.execute_query("MATCH (a:Campaign {campaign_id: 'cmp-fresh'}), (b:Campaign {campaign_id: 'cmp-grows'}) "
+                           "CREATE (a)-[:RELATED_TO {reasons: ['shared families'], strength: 4.2, run_id: 'run-2'}]->(b)")
     auth.save_user("ana", "analyst", PASSWORD)
     auth.save_user("vera", "viewer", PASSWORD)
     return create_app({"TESTING": True})
@@ -64,11 +67,15 @@ def test_queue_lists_undecided_flagged_campaigns_by_score_with_their_change(app)
     assert rows["cmp-fresh"]["case_status"] == "new" and rows["cmp-fresh"]["assignee"] is None
     assert rows["cmp-grows"]["size"] == 17 and rows["cmp-grows"]["requests"] == 170
     assert rows["cmp-grows"]["headline"] == "17 accounts share a card <b>cmp-grows</b>"
+    assert rows["cmp-fresh"]["operator_peers"] == [{"campaign_id": "cmp-grows", "strength": 4.2}]
+    assert rows["cmp-grows"]["operator_peers"] == [{"campaign_id": "cmp-fresh", "strength": 4.2}]
+    assert rows["cmp-merger"]["operator_peers"] == []
     assert [q["name"] for q in data["cypher"]] == ["ui/campaign_cases", "ui/triage_queue", "ui/latest_run"]
 
     page = client.get("/").get_data(as_text=True)
     assert page.index("cmp-fresh") < page.index("cmp-grows") < page.index("cmp-merger")
     assert "grown by 7" in page and "merged with cmp-absorbed" in page
+    assert page.count("possibly one operator with") == 2
     assert "&lt;b&gt;cmp-grows&lt;/b&gt;" in page and "<b>cmp-grows" not in page  # evidence is text
     assert "Show the Cypher" in page and "cypher/ui/triage_queue.cypher" in page
     assert "cmp-decided" not in page.split("Show the Cypher")[0]

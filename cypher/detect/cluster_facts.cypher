@@ -44,12 +44,17 @@ CALL (c) {
   RETURN collect(DISTINCT [a.account_id, b.account_id]) AS relation_pairs
 }
 CALL (c) {
-  // the IPv4 /22 block holding the most members among addresses no intel marks as an anonymising proxy
+  // the address block (IPv4 /22, IPv6 /48) holding the most members among addresses no intel marks as an
+  // anonymising proxy
   UNWIND c.members AS account_id
   MATCH (a:Account {account_id: account_id})-[r:USED_IP]->(ip:IP)
-  WHERE coalesce(ip.proxy_type, 'none') IN ['none', 'datacenter', 'hosting'] AND ip.value =~ '\\d+\\.\\d+\\.\\d+\\.\\d+'
-  WITH a, ip, r, split(ip.value, '.') AS o
-  WITH o[0] + '.' + o[1] + '.' + toString(toInteger(o[2]) / 4 * 4) + '.0/22' AS block, a, ip, r
+  WHERE coalesce(ip.proxy_type, 'none') IN ['none', 'datacenter', 'hosting']
+  WITH a, ip, r, split(ip.value, '.') AS o, split(split(ip.value, '::')[0], ':') AS h
+  WITH a, ip, r,
+       CASE WHEN ip.value CONTAINS ':'
+            THEN h[0] + ':' + coalesce(h[1], '0') + ':' + coalesce(h[2], '0') + '::/48'
+            WHEN size(o) = 4 THEN o[0] + '.' + o[1] + '.' + toString(toInteger(o[2]) / 4 * 4) + '.0/22' END AS block
+  WHERE block IS NOT NULL
   WITH block, count(DISTINCT a) AS users, count(DISTINCT ip) AS ips, sum(coalesce(r.count, 1)) AS n
   ORDER BY users DESC, ips DESC, block
   LIMIT 1

@@ -123,8 +123,8 @@ def _found(truth, detected, fraud, cluster_purity: float, campaign_coverage: flo
             >= campaign_coverage * size]
 
 
-def read_operator_groups(path: Path) -> dict[str, str]:
-    """campaign id -> operator group id from ``detect --export``'s campaigns.json (empty when it has none)."""
+def _exported_campaigns(path: Path) -> list:
+    """The "campaigns" list of ``detect --export``'s campaigns.json, or a clear error."""
     import json
 
     try:
@@ -136,6 +136,12 @@ def read_operator_groups(path: Path) -> dict[str, str]:
     campaigns = data.get("campaigns") if isinstance(data, dict) else None
     if not isinstance(campaigns, list):
         raise EvaluationInputError(f"{path}: no \"campaigns\" list (not written by `linkwatch detect --export`)")
+    return campaigns
+
+
+def read_operator_groups(path: Path) -> dict[str, str]:
+    """campaign id -> operator group id from ``detect --export``'s campaigns.json (empty when it has none)."""
+    campaigns = _exported_campaigns(path)
     return {str(c["id"]): str(c["operator_group"]) for c in campaigns
             if isinstance(c, dict) and c.get("id") and c.get("operator_group")}
 
@@ -297,17 +303,7 @@ def rank_clusters(truth: dict[str, str | None], clusters: list[tuple[str, float,
 
 def read_clusters(path: Path) -> list[tuple[str, float, list[str]]]:
     """(id, score, members) of every campaign in ``detect --export``'s campaigns.json (the tracked clusters)."""
-    import json
-
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise EvaluationInputError(f"{path}: no such file") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EvaluationInputError(f"{path}: not a JSON file written by `linkwatch detect --export` ({exc})") from exc
-    campaigns = data.get("campaigns") if isinstance(data, dict) else None
-    if not isinstance(campaigns, list):
-        raise EvaluationInputError(f"{path}: no \"campaigns\" list (not written by `linkwatch detect --export`)")
+    campaigns = _exported_campaigns(path)
     clusters = []
     for number, c in enumerate(campaigns, start=1):
         ok = (isinstance(c, dict) and isinstance(c.get("members"), list) and isinstance(c.get("score"), (int, float))

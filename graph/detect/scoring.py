@@ -358,8 +358,8 @@ def proxy_exits(facts: dict) -> Feature:
 
 
 def rented_block(facts: dict) -> Feature:
-    """Members spread over many addresses of one IPv4 /22 that no intel marks as an anonymising proxy (plain,
-    datacenter or hosting addresses): a rented block. Share of members in the busiest such block × (1 − 1 / distinct addresses there): a household or an
+    """Members spread over many addresses of one block (IPv4 /22, IPv6 /48) that no intel marks as an
+    anonymising proxy (plain, datacenter or hosting addresses): a rented block. Share of members in the busiest such block × (1 − 1 / distinct addresses there): a household or an
     office behind one NAT address gives 0, hundreds of accounts on 180 addresses of one block nearly 1."""
     top = (facts.get("top_block") or [None])[0]
     if not top or not facts["accounts"]:
