@@ -134,7 +134,7 @@ def test_account_page_shows_the_risk_line(world):
     login(client, "vera")
     page = client.get("/accounts/many").get_data(as_text=True)
     stored = _props()["many"]
-    assert "<th>risk</th>" in page and f"{stored['risk']:.3f} (rank {stored['rank']:,}" in page
+    assert f"<strong>Risk {stored['risk']:.3f}</strong> (rank {stored['rank']:,}" in page
     data = client.get("/api/accounts/many").get_json()
     assert data["account"]["risk"] == stored["risk"] and data["account"]["risk_rank"] == stored["rank"]
 
