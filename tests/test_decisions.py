@@ -12,6 +12,7 @@ from app import auth, create_app
 from graph import cases, db
 
 from webtools import PASSWORD, csrf_token, login
+from worlds import add_households
 
 
 def _campaign(cid, score, size, event):
@@ -121,8 +122,8 @@ def test_enforcement_export_lists_the_decided_accounts_formula_safe(app):
 # ---- the same through real detection runs: a small world, `linkwatch detect` twice ---------------------------
 
 def _operator_world(db_session) -> None:
-    """24 accounts of one operator (all paying with the same three cards, one residential proxy network, shared prompt templates)
-    and 20 unrelated accounts."""
+    """24 accounts of one operator (all paying with the same three cards, one residential proxy network, shared prompt templates),
+    20 unrelated accounts and 40 households (the population scores are calibrated on)."""
     db_session.execute_query("""
       UNWIND range(0, 23) AS i
       CREATE (a:Account {account_id: 'op' + right('0' + i, 2), org: 'Nimbus Research',
@@ -145,6 +146,7 @@ def _operator_world(db_session) -> None:
       MERGE (tpl:PromptTemplate {template_id: 'cot_' + t})
       CREATE (a)-[:SENT {n: 300}]->(tpl)""")
     db_session.execute_query("UNWIND range(0, 19) AS i CREATE (:Account {account_id: 'solo' + i, requests: 10})")
+    add_households(lambda query, **params: db_session.execute_query(query, params))
 
 
 def test_a_decision_survives_a_real_second_detection_run_that_grows_the_campaign(empty_db):
