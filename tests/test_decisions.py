@@ -12,7 +12,6 @@ from app import auth, create_app
 from graph import cases, db
 
 from webtools import PASSWORD, csrf_token, login
-from worlds import add_households
 
 
 def _campaign(cid, score, size, event):
@@ -122,31 +121,11 @@ def test_enforcement_export_lists_the_decided_accounts_formula_safe(app):
 # ---- the same through real detection runs: a small world, `linkwatch detect` twice ---------------------------
 
 def _operator_world(db_session) -> None:
-    """24 accounts of one operator (all paying with the same three cards, one residential proxy network, shared prompt templates),
-    20 unrelated accounts and 40 households (the population scores are calibrated on)."""
-    db_session.execute_query("""
-      UNWIND range(0, 23) AS i
-      CREATE (a:Account {account_id: 'op' + right('0' + i, 2), org: 'Nimbus Research',
-                         created_at: datetime('2026-04-01T00:00:00Z') + duration({hours: i}),
-                         requests: 1000, input_tokens: 300000, output_tokens: 1500000,
-                         first_request: datetime('2026-04-20T00:00:00Z'), last_request: datetime('2026-05-30T00:00:00Z'),
-                         hour_profile: [h IN range(0, 23) | CASE WHEN h >= 2 AND h < 6 THEN 250 ELSE 0 END],
-                         capabilities: ['reasoning', 'tool_use'], capability_counts: [700, 300]})
-      WITH a, i
-      UNWIND range(0, 2) AS card_number  // every account pays with each card of the pool
-      MERGE (card:PaymentMethod {value: 'pm_pool_' + card_number})
-      CREATE (a)-[:HAS_IDENTIFIER {kind: 'payment'}]->(card)
-      WITH DISTINCT a, i
-      MERGE (net:ProxyNetwork {name: 'PeerGate', proxy_type: 'residential'})
-      CREATE (a)-[:USED_NETWORK {count: 900}]->(net)
-      MERGE (ip:IP {value: '198.51.100.' + i, proxy_type: 'residential', proxy_network: 'PeerGate'})
-      CREATE (a)-[:USED_IP {count: 100}]->(ip)
-      WITH a
-      UNWIND range(0, 2) AS t
-      MERGE (tpl:PromptTemplate {template_id: 'cot_' + t})
-      CREATE (a)-[:SENT {n: 300}]->(tpl)""")
-    db_session.execute_query("UNWIND range(0, 19) AS i CREATE (:Account {account_id: 'solo' + i, requests: 10})")
-    add_households(lambda query, **params: db_session.execute_query(query, params))
+    """The detection test world (tests/test_detect.py): a 30-account operator on a pool of three cards, a residential
+    proxy network and shared templates, a referral ring, a company, households and unrelated people."""
+    from test_detect import _world
+
+    _world()
 
 
 def test_a_decision_survives_a_real_second_detection_run_that_grows_the_campaign(empty_db):
@@ -170,13 +149,13 @@ def test_a_decision_survives_a_real_second_detection_run_that_grows_the_campaign
 
     # six new accounts join the operator's cards, proxy network and templates; detection runs again
     empty_db.execute_query("""
-      UNWIND range(24, 29) AS i
+      UNWIND range(30, 35) AS i
       CREATE (a:Account {account_id: 'op' + i, requests: 1000, capabilities: ['reasoning'], capability_counts: [1000],
                          hour_profile: [h IN range(0, 23) | CASE WHEN h >= 2 AND h < 6 THEN 250 ELSE 0 END]})
       WITH a MATCH (card:PaymentMethod) WHERE card.value STARTS WITH 'pm_pool_'
       CREATE (a)-[:HAS_IDENTIFIER {kind: 'payment'}]->(card)
       WITH DISTINCT a MATCH (net:ProxyNetwork {name: 'PeerGate'}) CREATE (a)-[:USED_NETWORK {count: 900}]->(net)
-      WITH a MATCH (tpl:PromptTemplate) CREATE (a)-[:SENT {n: 300}]->(tpl)""")
+      WITH a MATCH (tpl:PromptTemplate) WHERE tpl.template_id STARTS WITH 'cot_' CREATE (a)-[:SENT {n: 300}]->(tpl)""")
     assert main(["detect"]) == 0
 
     data = client.get(f"/api/campaigns/{campaign_id}").get_json()

@@ -461,7 +461,7 @@ def test_campaign_and_ring_are_flagged_with_evidence_and_look_alikes_are_not(wor
     rows = {r["account_id"]: r for r in csv.DictReader(accounts_csv.open())}
     assert len(rows) == 30 + 24 + 40 + 3 + 5 + 20 + sum(3 + h % 3 for h in range(40))
     assert rows["op00"]["flagged"] == "true" and rows["op00"]["campaign_id"] == _flagged(result)[CAMPAIGN][0]
-    assert rows["hh00_0"]["flagged"] == "false"
+    assert rows["hh000_0"]["flagged"] == "false"
     # every account has a risk (graph/detect/risk.py); a solo account with nothing unusual has none
     assert {k: v for k, v in rows["solo00"].items() if k != "risk_rank"} == {
         "account_id": "solo00", "campaign_id": "", "score": "0.0", "flagged": "false", "risk": "0.0", "seeded_risk": ""}

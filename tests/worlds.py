@@ -6,14 +6,14 @@ HONEST_CAPABILITIES = ["chat", "coding", "writing", "summarization", "analysis",
 HONEST_COUNTS = [30, 25, 15, 12, 12, 6]
 
 
-def add_households(run) -> None:
-    """40 households of 3-5 accounts (ids hhNN_J) with their own card and home address, opened over a year,
+def add_households(run, count: int = 40) -> None:
+    """``count`` households of 3-5 accounts (ids hhNNN_J) with their own card and home address, opened over a year,
     varied volumes, hours and usage; every fourth also shares a tablet, every fifth uses a consumer VPN, every
     third sends some requests through a popular product template. ``run(query, **params)`` runs Cypher."""
     run("""
-      UNWIND range(0, 39) AS h
+      UNWIND range(0, $count - 1) AS h
       UNWIND range(0, 2 + h % 3) AS j
-      CREATE (a:Account {account_id: 'hh' + right('0' + h, 2) + '_' + j,
+      CREATE (a:Account {account_id: 'hh' + right('00' + h, 3) + '_' + j,
                          requests: 20 + ((h * 7 + j * 13) % 11) * 15,
                          created_at: datetime('2025-01-01T00:00:00Z') + duration({days: (h * 37 + j * 71) % 400}),
                          hour_profile: [x IN range(0, 23) | CASE WHEN (x + h + 2 * j) % 24 < 6 + (h + j) % 9
@@ -27,4 +27,4 @@ def add_households(run) -> None:
         MERGE (tablet:Device {value: 'dev_hh_' + h}) CREATE (a)-[:HAS_IDENTIFIER {kind: 'device'}]->(tablet))
       FOREACH (_ IN CASE WHEN (h + j) % 3 = 0 THEN [1] ELSE [] END |
         MERGE (tpl:PromptTemplate {template_id: 'product_summarise'}) CREATE (a)-[:SENT {n: a.requests / 10}]->(tpl))
-    """, honest_caps=HONEST_CAPABILITIES, honest_counts=HONEST_COUNTS)
+    """, honest_caps=HONEST_CAPABILITIES, honest_counts=HONEST_COUNTS, count=count)
