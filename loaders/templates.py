@@ -104,7 +104,7 @@ def _fixed_ends(conn: duckdb.DuckDBPyConnection, rules: WrapperRules, reverse: b
         CREATE OR REPLACE TEMP TABLE wrapper_paths AS
         SELECT norm, k, hash(list_slice({words}, 1, k)) AS node, {words}[k + 1] AS next
         FROM (SELECT norm, w, unnest(range(1, least(len(w), {WRAPPER_MAX_WORDS + 1}))) AS k FROM wrapper_words)""")
-    conn.execute(f"""
+    conn.execute("""
         CREATE OR REPLACE TEMP TABLE wrapper_nodes AS
         WITH edges AS (SELECT k, node, next, count(*) AS c FROM wrapper_paths GROUP BY ALL),
              nodes AS (SELECT k, node, sum(c) AS support,
