@@ -245,8 +245,10 @@ def _ensure_password(paths: ManagedPaths, java: str) -> str:
 
 
 def _set_initial_password(paths: ManagedPaths, java: str, password: str) -> None:
+    # "--" ends the options: a generated password may start with "-" (token_urlsafe), which the tool
+    # would otherwise read as an unknown option and refuse with a usage error.
     proc = subprocess.run(
-        [java, "-cp", f"{paths.lib_dir}/*", ADMIN_TOOL, "dbms", "set-initial-password", password],
+        [java, "-cp", f"{paths.lib_dir}/*", ADMIN_TOOL, "dbms", "set-initial-password", "--", password],
         env=_admin_env(paths), capture_output=True, text=True,
     )
     if proc.returncode != 0:
