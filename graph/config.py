@@ -74,7 +74,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "LINKWATCH_CONSOLE_MAX_CONCURRENT_PER_USER": ("2", "Cypher console: queries running at once for one user; more answer 429"),
     "LINKWATCH_CHOKEPOINT_TARGET": ("0.95", "chokepoints: share of a campaign's accounts and of its requests the blocked identifiers must cover (--target)"),
     "LINKWATCH_STIX_TLP": ("amber", "TLP marking of exported STIX bundles: clear, green, amber or red (an imported indicator keeps its own, stricter marking)"),
-    "NEO4J_URI": ("", "Bolt URI of an external Neo4j; unset = the managed server"),
+    "NEO4J_URI": ("", "Bolt URI of an external Neo4j (`bolt://` one server, `neo4j://` a cluster: reads go to readers); unset = the managed server"),
     "NEO4J_USERNAME": ("neo4j", "user for NEO4J_URI"),
     "NEO4J_PASSWORD": ("", "password for NEO4J_URI"),
     "NEO4J_DATABASE": ("neo4j", "database Linkwatch reads and writes"),

@@ -1,15 +1,20 @@
 """Every Cypher statement Linkwatch runs lives in ``cypher/*.cypher`` and is loaded by name.
 
-Python passes parameters; it never assembles query text from user input.
+Python passes parameters; it never assembles query text from user input. ``access(name)`` says whether a
+statement only reads (``graph.db.run`` then routes it to a reader of a cluster) or must go to the writer.
 """
 from __future__ import annotations
 
 import re
 from functools import lru_cache
 
+from graph import cypherlex
 from graph.config import CYPHER_DIR
 
 _COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)
+# Clauses that change the graph; a statement holding none of them and calling no procedure only reads.
+_WRITES = re.compile(r"\b(CREATE|MERGE|SET|DELETE|DETACH|REMOVE|FOREACH|LOAD\s+CSV|TRANSACTIONS)\b", re.IGNORECASE)
+READ, WRITE = "read", "write"
 
 
 @lru_cache(maxsize=None)
@@ -19,6 +24,18 @@ def query(name: str) -> str:
     if CYPHER_DIR.resolve() not in path.parents:
         raise ValueError(f"query name outside cypher/: {name}")
     return path.read_text()
+
+
+@lru_cache(maxsize=None)
+def access(name: str) -> str:
+    """``READ`` when the statement only reads the graph, else ``WRITE``.
+
+    A procedure call counts as a write whatever its declared mode: GDS procedures keep their state (projected
+    graphs) on the one server that ran them, so they go where the writes go. Decided from the statement's code
+    (comments, strings and property names do not count); tests/test_routing.py checks every statement against
+    the query type the server reports for it."""
+    names, code = cypherlex.names(cypherlex.tokens(query(name)))
+    return WRITE if any(n.procedure for n in names) or _WRITES.search(code) else READ
 
 
 def statements(name: str) -> list[str]:

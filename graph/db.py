@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from neo4j import Driver, GraphDatabase, NotificationDisabledClassification
+from neo4j import Driver, GraphDatabase, NotificationDisabledClassification, RoutingControl
 from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
 
 from graph import cypher
@@ -90,9 +90,16 @@ def gds_version() -> str:
     return records[0]["version"]
 
 
+def routing(query_name: str) -> RoutingControl:
+    """Where a saved statement runs on a cluster (``neo4j://`` URI): a reader when it only reads, else the
+    writer. A single server (``bolt://``) answers both."""
+    return RoutingControl.READ if cypher.access(query_name) == cypher.READ else RoutingControl.WRITE
+
+
 def run(query_name: str, /, **params: Any) -> list[dict[str, Any]]:
     """Run the saved statement ``cypher/<name>.cypher`` with parameters; rows as dicts."""
-    records, _, _ = driver().execute_query(cypher.query(query_name), params, database_=database())
+    records, _, _ = driver().execute_query(cypher.query(query_name), params, database_=database(),
+                                           routing_=routing(query_name))
     return [record.data() for record in records]
 
 
