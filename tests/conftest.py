@@ -24,19 +24,21 @@ def _require_disposable() -> None:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Modules on the demo world run last, next to each other: first those that load it themselves (they need it
-    loaded but not yet detected), then those sharing `demo_detected`. The shared world is then loaded and
-    detected once, and no later test pays for wiping its million relationships. Test order inside a module and
-    the order of the other modules stay as collected (a stable sort)."""
+    """Tests on the demo world run last, next to each other, so that it is loaded and detected once: first the
+    tests sharing `demo_detected`, then the few marked `changes_demo_world` (they rebuild its linkage or run
+    detection again), after which nothing needs it. The order of everything else stays as collected (a stable
+    sort); a module's other tests run with the rest, so their own fixtures never wipe the shared world between
+    two of its readers, and no later test pays for wiping its million relationships. Whichever test first asks
+    for the world pays for simulating, loading and detecting it: those tests get a longer time limit."""
     def group(item) -> int:
-        if "demo_detected" in item.fixturenames:
+        if item.get_closest_marker("changes_demo_world"):
             return 2
-        return 1 if "demo_bundle" in item.fixturenames else 0
+        return 1 if "demo_detected" in item.fixturenames else 0
 
-    module_group: dict[Path, int] = {}
     for item in items:
-        module_group[item.path] = max(module_group.get(item.path, 0), group(item))
-    items.sort(key=lambda item: module_group[item.path])
+        if group(item):
+            item.add_marker(pytest.mark.timeout(1800))
+    items.sort(key=group)
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +79,7 @@ class DemoWorld:
 
     bundle: Path
     detection: Path  # accounts.csv and campaigns.json of the run
+    printed: str = ""  # what `linkwatch detect` printed
     run_id: str = ""
     accounts: int = -1
     changed_by: list[str] = field(default_factory=list)
@@ -93,8 +96,12 @@ class DemoWorld:
         return sorted(record["runs"]), record["accounts"]
 
     def holds(self) -> bool:
-        """Whether the database still holds exactly this world: its one run, its accounts, nothing declared."""
-        return not self.changed_by and self._fingerprint() == ([self.run_id], self.accounts)
+        """Whether the database still holds exactly this world: its one run, its accounts, nothing declared.
+        Case decisions analysts' tests recorded are undone here (the world starts with none), cheaply."""
+        if self.changed_by or self._fingerprint() != ([self.run_id], self.accounts):
+            return False
+        db.driver().execute_query("MATCH (n) WHERE n:Case OR n:Decision DETACH DELETE n")
+        return True
 
 
 @pytest.fixture(scope="session")
@@ -105,9 +112,10 @@ def _demo_world(demo_bundle, tmp_path_factory) -> DemoWorld:
 @pytest.fixture
 def demo_detected(_demo_world) -> DemoWorld:
     """The demo world loaded into an empty database and detected once (`linkwatch detect --export`), shared by
-    every test that only reads it. It is loaded again only when the database no longer holds it: a wipe, another
-    load or detection run (the fingerprint: the one run id and the account count, two cheap reads), or a test that
-    declared a change with ``demo_detected.changed(...)``. A test that changes the world must declare it."""
+    every test that only reads it or records case decisions. It is loaded again only when the database no longer
+    holds it: a wipe, another load or detection run (the fingerprint: the one run id and the account count, two
+    cheap reads), or a test that declared a change with ``demo_detected.changed(...)``. A test that changes the
+    world in another way must declare it; one that runs detection again is marked ``changes_demo_world``."""
     from app.cli import main
 
     world = _demo_world
@@ -120,6 +128,7 @@ def demo_detected(_demo_world) -> DemoWorld:
         assert main(["load", str(world.bundle), "--quiet",
                      "--rejects", str(world.detection.parent / "rejects.csv")]) == 0, printed.getvalue()
         assert main(["detect", "--export", str(world.detection)]) == 0, printed.getvalue()
+    world.printed = printed.getvalue()
     world.run_id = json.loads((world.detection / "campaigns.json").read_text())["run_id"]
     world.changed_by.clear()
     world.accounts = -1

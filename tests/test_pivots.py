@@ -123,14 +123,8 @@ def _truth(bundle: Path, name: str, key: str) -> dict[str, list[str]]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1800)  # loads the whole demo world (1.2M requests)
-def test_demo_world_campaigns_pivot_and_honest_companies_do_not(demo_bundle, tmp_path):
-    from app.cli import main
-    from graph import db
-
-    db.wipe()
-    db.apply_schema()
-    assert main(["load", str(demo_bundle), "--quiet", "--rejects", str(tmp_path / "rejects.csv")]) == 0
+def test_demo_world_campaigns_pivot_and_honest_companies_do_not(demo_detected):
+    demo_bundle = demo_detected.bundle  # the shared demo world, loaded and detected once (tests/conftest.py)
     campaigns = _truth(demo_bundle, "truth.csv", "campaign_id")
     companies = {g: m for g, m in _truth(demo_bundle, "truth_groups.csv", "group_id").items()
                  if g.startswith("company-") and len(m) >= 5}

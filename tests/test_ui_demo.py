@@ -42,8 +42,7 @@ def live_server(demo_world):
     server = create_server(create_app(), host="127.0.0.1", port=port, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
     yield f"http://127.0.0.1:{port}"
-    server.close()
-    demo_world.changed("test_ui_demo's analyst recorded a case decision")
+    server.close()  # the case decisions the analyst recorded are undone by conftest.demo_detected
 
 
 @pytest.mark.skipif(CHROMIUM is None and os.environ.get("CI") != "true", reason="Debian's chromium is not installed")
