@@ -191,7 +191,7 @@ def test_load_resumes_after_a_crash_mid_write(empty_db, tmp_path, monkeypatch):
     assert 0 < len(partial[0]) < len(clean[0])
     monkeypatch.setattr(neo4j_writer, "_run_batch", real_run_batch)
 
-    load([BUNDLE], options(tmp_path, batch_size=2))
+    load([BUNDLE], options(tmp_path))  # the re-run's batches need not match the ones cut off
     assert snapshot() == clean
 
 
