@@ -1,5 +1,8 @@
 """Shared fixtures. Every test runs against the real managed Neo4j + GDS that
-`bin/linkwatch test` starts (its own data folder and port); nothing is mocked."""
+`bin/linkwatch test` starts (its own data folder and port); nothing is mocked.
+
+With several workers (pytest-xdist, LINKWATCH_TEST_WORKERS) each worker has its own server: worker i takes the
+i-th of LINKWATCH_TEST_HOMES / LINKWATCH_TEST_PORTS, before any test connects."""
 from __future__ import annotations
 
 import contextlib
@@ -14,6 +17,17 @@ import pytest
 from graph import db
 
 
+def _use_this_workers_server() -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ...
+    homes, ports = os.environ.get("LINKWATCH_TEST_HOMES", "").split(), os.environ.get("LINKWATCH_TEST_PORTS", "").split()
+    if worker and homes:
+        index = int(worker.removeprefix("gw"))
+        os.environ["LINKWATCH_HOME"], os.environ["LINKWATCH_NEO4J_PORT"] = homes[index], ports[index]
+
+
+_use_this_workers_server()
+
+
 def _require_disposable() -> None:
     if os.environ.get("LINKWATCH_TEST_DATABASE_IS_DISPOSABLE") != "1":
         pytest.exit(
@@ -23,21 +37,28 @@ def _require_disposable() -> None:
         )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
-    """Tests on the demo world run last, next to each other, so that it is loaded and detected once: first the
+    """Tests on the demo world run first, next to each other, so that it is loaded and detected once: first the
     tests sharing `demo_detected`, then the few marked `changes_demo_world` (they rebuild its linkage or run
-    detection again), after which nothing needs it. The order of everything else stays as collected (a stable
-    sort); a module's other tests run with the rest, so their own fixtures never wipe the shared world between
-    two of its readers, and no later test pays for wiping its million relationships. Whichever test first asks
-    for the world pays for simulating, loading and detecting it: those tests get a longer time limit."""
+    detection again), then everything else (the first to wipe it pays once for its million relationships). The
+    order of everything else stays as collected (a stable sort); a module's other tests run with the rest, so
+    their own fixtures never wipe the shared world between two of its readers. Whichever test first asks for
+    the world pays for simulating, loading and detecting it: those tests get a longer time limit.
+
+    With workers, all the demo world's tests go to one worker, in the order above, and it is the first unit of
+    work handed out (the longest); every other module goes to one worker as a whole, so its module fixtures
+    are built once (pytest-xdist's ``--dist loadgroup``)."""
     def group(item) -> int:
         if item.get_closest_marker("changes_demo_world"):
-            return 2
-        return 1 if "demo_detected" in item.fixturenames else 0
+            return 1
+        return 0 if "demo_detected" in item.fixturenames else 2
 
     for item in items:
-        if group(item):
+        demo = group(item) < 2
+        if demo:
             item.add_marker(pytest.mark.timeout(1800))
+        item.add_marker(pytest.mark.xdist_group("demo-world" if demo else item.path.name))
     items.sort(key=group)
 
 
