@@ -5,13 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+from pathlib import Path
 
 import pytest
 
 from app import auth, create_app
 from graph import cases, db
+from graph.config import managed_paths
 
-from webtools import PASSWORD, csrf_token, login
+from test_browser import CHROMIUM, CHROMIUM_ARGS
+from webtools import PASSWORD, csrf_token, live_server, login
 
 
 def _campaign(cid, score, size, event):
@@ -128,6 +132,24 @@ def _operator_world(db_session) -> None:
     _world()
 
 
+def _grow_the_operator(db_session) -> None:
+    """Six new accounts join the operator's cards, proxy network and templates (before a second detection run)."""
+    db_session.execute_query("""
+      UNWIND range(30, 35) AS i
+      CREATE (a:Account {account_id: 'op' + i, requests: 1000, capabilities: ['reasoning'], capability_counts: [1000],
+                         hour_profile: [h IN range(0, 23) | CASE WHEN h >= 2 AND h < 6 THEN 250 ELSE 0 END]})
+      WITH a MATCH (card:PaymentMethod) WHERE card.value STARTS WITH 'pm_pool_'
+      CREATE (a)-[:HAS_IDENTIFIER {kind: 'payment'}]->(card)
+      WITH DISTINCT a MATCH (net:ProxyNetwork {name: 'PeerGate'}) CREATE (a)-[:USED_NETWORK {count: 900}]->(net)
+      WITH a MATCH (tpl:PromptTemplate) WHERE tpl.template_id STARTS WITH 'cot_' CREATE (a)-[:SENT {n: 300}]->(tpl)""")
+
+
+def _largest_flagged(queue: list[dict]) -> dict:
+    """The operator's campaign: the largest in the triage queue."""
+    assert queue, "the operator's accounts are flagged"
+    return max(queue, key=lambda c: (c["size"], c["campaign_id"]))
+
+
 def test_a_decision_survives_a_real_second_detection_run_that_grows_the_campaign(empty_db):
     from app.cli import main
 
@@ -136,9 +158,7 @@ def test_a_decision_survives_a_real_second_detection_run_that_grows_the_campaign
     auth.save_user("ana", "analyst", PASSWORD)
     client = create_app({"TESTING": True, "RUN_CACHE_CHECK_S": 0.0}).test_client()
     login(client, "ana")
-    queue = client.get("/api/triage").get_json()["campaigns"]
-    assert queue, "the operator's accounts are flagged"
-    chosen = max(queue, key=lambda c: (c["size"], c["campaign_id"]))
+    chosen = _largest_flagged(client.get("/api/triage").get_json()["campaigns"])
     campaign_id, first_score, first_size = chosen["campaign_id"], chosen["score"], chosen["size"]
     first_members = sorted(m["account"] for m in client.get(f"/api/campaigns/{campaign_id}").get_json()["members"])
     assert first_size == len(first_members) >= 10
@@ -147,15 +167,7 @@ def test_a_decision_survives_a_real_second_detection_run_that_grows_the_campaign
         .status_code == 302
     assert campaign_id not in [c["campaign_id"] for c in client.get("/api/triage").get_json()["campaigns"]]
 
-    # six new accounts join the operator's cards, proxy network and templates; detection runs again
-    empty_db.execute_query("""
-      UNWIND range(30, 35) AS i
-      CREATE (a:Account {account_id: 'op' + i, requests: 1000, capabilities: ['reasoning'], capability_counts: [1000],
-                         hour_profile: [h IN range(0, 23) | CASE WHEN h >= 2 AND h < 6 THEN 250 ELSE 0 END]})
-      WITH a MATCH (card:PaymentMethod) WHERE card.value STARTS WITH 'pm_pool_'
-      CREATE (a)-[:HAS_IDENTIFIER {kind: 'payment'}]->(card)
-      WITH DISTINCT a MATCH (net:ProxyNetwork {name: 'PeerGate'}) CREATE (a)-[:USED_NETWORK {count: 900}]->(net)
-      WITH a MATCH (tpl:PromptTemplate) WHERE tpl.template_id STARTS WITH 'cot_' CREATE (a)-[:SENT {n: 300}]->(tpl)""")
+    _grow_the_operator(empty_db)
     assert main(["detect"]) == 0
 
     data = client.get(f"/api/campaigns/{campaign_id}").get_json()
@@ -175,3 +187,84 @@ def test_a_decision_survives_a_real_second_detection_run_that_grows_the_campaign
     assert f"At decision:</strong> {first_size} accounts" in page and f"+{joined} accounts since" in page
     exported = client.get(f"/api/campaigns/{campaign_id}/enforcement").get_json()
     assert sorted(exported["account_ids"]) == first_members  # what was decided on, not today's members
+
+
+@pytest.mark.skipif(CHROMIUM is None and os.environ.get("CI") != "true", reason="Debian's chromium is not installed")
+def test_in_a_browser_an_analyst_decides_and_after_the_next_run_sees_what_was_decided_on(empty_db):
+    """The same story in a real Chromium against a real server: log in, open the flagged campaign from the triage
+    queue, confirm it through the case form; a second `linkwatch detect` grows the campaign; a reload shows the
+    decision's numbers beside today's, as the API reports them."""
+    from playwright.sync_api import sync_playwright
+
+    from app.cli import main
+
+    _operator_world(empty_db)
+    assert main(["detect"]) == 0
+    auth.save_user("ana", "analyst", PASSWORD)
+    artifacts = Path(os.environ.get("LINKWATCH_ARTIFACTS", managed_paths().home / "artifacts"))
+    artifacts.mkdir(parents=True, exist_ok=True)
+    # the server notices a new run on the next request (as `linkwatch serve` does within its one-second check)
+    with live_server(create_app({"RUN_CACHE_CHECK_S": 0.0})) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        outside: list[str] = []
+        page.on("request", lambda req: outside.append(req.url) if not req.url.startswith(base) else None)
+        page.goto(f"{base}/")
+        page.fill("input[name=username]", "ana")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/")
+
+        api = page.request  # the browser's own session: the numbers the page must show
+        chosen = _largest_flagged(api.get(f"{base}/api/triage").json()["campaigns"])
+        campaign_id = chosen["campaign_id"]
+        campaign_url = f"{base}/campaigns/{campaign_id}"
+        with page.expect_navigation():
+            page.locator("table.triage tbody tr td:first-child a", has_text=campaign_id).first.click()
+        assert page.url == campaign_url
+        assert page.locator("#decision").count() == 0  # nothing decided yet
+        first = api.get(f"{base}/api/campaigns/{campaign_id}").json()
+        first_members = {m["account"] for m in first["members"]}
+        first_size, first_score = first["campaign"]["size"], first["campaign"]["score"]
+        assert first_size == len(first_members) >= 10
+
+        page.select_option("select[name=status]", "confirmed")
+        page.fill("input[name=assignee]", "ana")
+        page.fill("textarea[name=note]", "one operator on a pool of three cards; ban")
+        with page.expect_navigation():
+            page.click("form[action^='/cases/'] button[type=submit]")
+        assert page.url == campaign_url
+        assert "case: confirmed" in page.inner_text("main")
+        assert page.inner_text("#decision h2") == "Decision: confirmed"
+        assert " ".join(page.inner_text(".decision-compare").split()) == (
+            f"At decision: {first_size:,} accounts, score {first_score}; now (run {first['campaign']['last_run']}): "
+            f"{first_size:,} accounts, score {first_score} — unchanged since the decision.")
+
+        _grow_the_operator(empty_db)
+        assert main(["detect"]) == 0
+
+        page.reload()
+        now = api.get(f"{base}/api/campaigns/{campaign_id}").json()
+        live_members = {m["account"] for m in now["members"]}
+        joined, left = len(live_members - first_members), len(first_members - live_members)
+        assert now["campaign"]["last_run"] != first["campaign"]["last_run"] and joined >= 1
+        assert now["decision"]["now"] == {"run_id": now["campaign"]["last_run"], "size": len(live_members),
+                                          "score": now["campaign"]["score"], "joined": joined, "left": left}
+        assert now["campaign"]["size"] == first_size + joined - left != first_size
+        compare = " ".join(page.inner_text(".decision-compare").split())
+        assert compare == (
+            f"At decision: {first_size:,} accounts, score {first_score}; now (run {now['campaign']['last_run']}): "
+            f"{len(live_members):,} accounts, score {now['campaign']['score']}, +{joined:,} accounts since, "
+            f"\u2212{left:,} left.")
+        assert page.inner_text("#decision h2") == "Decision: confirmed"
+        assert "by ana" in page.inner_text("#decision")
+        page.locator("#decision details summary").click()
+        evidence = page.locator(".evidence-list-at-decision li")
+        assert evidence.count() == len(now["decision"]["evidence"]) >= 1
+        assert evidence.first.inner_text() == now["decision"]["evidence"][0]
+        page.screenshot(path=str(artifacts / "decision-after-second-run.png"), full_page=True)
+
+        exported = api.get(f"{base}/api/campaigns/{campaign_id}/enforcement").json()
+        assert set(exported["account_ids"]) == first_members  # what was decided on, not today's members
+        browser.close()
+    assert outside == []
