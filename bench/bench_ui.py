@@ -13,10 +13,15 @@ load average before and after (the machine may be shared).
 
 ``--first-view`` measures what the background warmer (app/warmup.py) buys: twice — once with
 LINKWATCH_WEB_WARM_CAMPAIGNS=0 (nothing warmed, the baseline), once with the default — it starts `linkwatch
-serve`, waits until it answers and has seen the current run, stamps the newest run as just completed
-(bench/cypher/mark_run_completed.cypher: to the server that is a new run), waits ``--warm-wait`` seconds, and
-times one client's first view of the home page (triage queue) and of the top campaigns, then N clients'
-steady-state p95 of the home page and campaign pages.
+serve`, waits until it answers and has seen the current run, then twice stamps the newest run as just completed
+(bench/cypher/mark_run_completed.cypher: to the server that is a new run, as at the end of `detect`) and waits
+``--warm-wait`` seconds. After the first stamp one client opens the home page (triage queue) and each of the
+``--top`` campaigns in turn (first view of each page alone); after the second, the N clients arrive together:
+their first round is the first view at N clients, the later rounds the warm state (p95 of the home page, the
+campaign pages and a static file, the same-run baseline for the machine's load). On `medium`:
+
+    linkwatch simulate --scale medium --seed 1 --out /tmp/medium && linkwatch load /tmp/medium && linkwatch detect
+    python bench/bench_ui.py --first-view --clients 16 --rounds 10 --top 5 --warm-wait 60
 """
 from __future__ import annotations
 
@@ -91,11 +96,57 @@ def _p95(values: list[float]) -> float:
     return round(values[int(0.95 * (len(values) - 1))], 1)
 
 
-def first_view(args: argparse.Namespace, campaigns: list[str]) -> None:
-    """First view after a new run, without and with the warmer, in the same run of the benchmark."""
+def _round_robin(base: str, top: list[str], clients: int, rounds: int) -> dict:
+    """``clients`` logged-in clients start together (a barrier) and each fetches, per round, the home page, one of
+    the ``top`` campaigns (client i starts at campaign i, then the next) and a static file. Round 0 is the first view
+    at ``clients`` clients; rounds 1.. the warm state. Returns {round kind: {page: [ms]}} and the error count."""
+    timings = {"first": {"home": [], "campaign": [], "static": []},
+               "warm": {"home": [], "campaign": [], "static": []}}
+    errors = [0]
+    lock = threading.Lock()
+    gate = threading.Barrier(clients)
+
+    def worker(index: int) -> None:
+        client = Client(base)
+        client.login()
+        gate.wait()
+        for round_ in range(rounds):
+            for page, path in (("home", "/"), ("campaign", f"/campaigns/{top[(index + round_) % len(top)]}"),
+                               ("static", "/static/linkwatch.css")):
+                started = time.perf_counter()
+                status, _ = client.get(path)
+                with lock:
+                    timings["first" if round_ == 0 else "warm"][page].append((time.perf_counter() - started) * 1000)
+                    errors[0] += status != 200
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"timings": timings, "errors": errors[0]}
+
+
+def _new_run(args: argparse.Namespace) -> str:
+    """To the running server, a detection run has just completed (its cache key changes); then the warmer's head
+    start. Returns the run id."""
     mark = (Path(__file__).parent / "cypher" / "mark_run_completed.cypher").read_text()
+    run_id = db.driver().execute_query(mark).records[0]["run_id"]
+    time.sleep(args.warm_wait)
+    return run_id
+
+
+def first_view(args: argparse.Namespace, campaigns: list[str]) -> None:
+    """First view after a new run, without and with the warmer, in the same run of the benchmark.
+
+    Per mode, two new runs: after the first, one client opens the home page and each top campaign in turn (the
+    first view of each page alone); after the second, ``--clients`` clients arrive together (first view at N
+    clients: their round 0) and go on for ``--rounds`` rounds (the warm state). Same-run baselines: the not-warmed
+    mode for the warmer, the warm p95 for the first view, and a static file fetched in the same rounds for the
+    machine's load."""
     top = campaigns[:args.top]
     paths = ["/"] + [f"/campaigns/{c}" for c in top]
+    summary: dict[str, dict] = {}
     for mode, env in (("not warmed", {"LINKWATCH_WEB_WARM_CAMPAIGNS": "0"}), ("warmed", {})):
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
@@ -103,41 +154,42 @@ def first_view(args: argparse.Namespace, campaigns: list[str]) -> None:
         try:
             _wait_until_up(base)
             time.sleep(3)  # the warmer has looked at the current run (it checks every second)
-            db.driver().execute_query(mark)
-            time.sleep(args.warm_wait)
+            load_before = os.getloadavg()[0]
+            _new_run(args)
             client = Client(base)
             client.login()
-            cold = {}
+            alone = {}
             for path in paths:
                 started = time.perf_counter()
                 status, _ = client.get(path)
-                cold[path] = round((time.perf_counter() - started) * 1000, 1) if status == 200 else f"HTTP {status}"
-            timings: dict[str, list[float]] = {"home": [], "campaign": []}
-            lock = threading.Lock()
-
-            def worker(index: int) -> None:
-                other = Client(base)
-                other.login()
-                for round_ in range(args.rounds):
-                    for page, path in (("home", "/"), ("campaign", f"/campaigns/{top[(index + round_) % len(top)]}")):
-                        started = time.perf_counter()
-                        other.get(path)
-                        with lock:
-                            timings[page].append((time.perf_counter() - started) * 1000)
-
-            threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.clients)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            values = [v for v in cold.values() if isinstance(v, float)]
-            print(json.dumps({"mode": mode, "first_view_ms": cold,
-                              "first_view_campaigns_max_ms": max(values[1:], default=None),
-                              "steady_p95_ms": {page: _p95(v) for page, v in timings.items()},
-                              "clients": args.clients, "loadavg_1m": round(os.getloadavg()[0], 2)}))
+                alone[path] = round((time.perf_counter() - started) * 1000, 1) if status == 200 else f"HTTP {status}"
+            _new_run(args)
+            measured = _round_robin(base, top, args.clients, args.rounds)
+            first, warm = measured["timings"]["first"], measured["timings"]["warm"]
+            row = {"mode": mode,
+                   "first_view_alone_ms": alone,
+                   "first_view_clients_p95_ms": {page: _p95(v) for page, v in first.items()},
+                   "first_view_clients_max_ms": {page: round(max(v), 1) for page, v in first.items()},
+                   "warm_p95_ms": {page: _p95(v) for page, v in warm.items()},
+                   "first_over_warm_p95": {page: round(_p95(first[page]) / max(_p95(warm[page]), 0.1), 1)
+                                           for page in ("home", "campaign")},
+                   "warm_over_static_p95": {page: round(_p95(warm[page]) / max(_p95(warm["static"]), 0.1), 1)
+                                            for page in ("home", "campaign")},
+                   "requests": sum(len(v) for r in measured["timings"].values() for v in r.values()),
+                   "errors": measured["errors"], "clients": args.clients, "rounds": args.rounds, "top": top,
+                   "loadavg_1m_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+            summary[mode] = row
+            print(json.dumps(row), flush=True)
         finally:
             server.terminate()
             server.wait(timeout=30)
+    cold, warmed = summary["not warmed"], summary["warmed"]
+    print(json.dumps({"not_warmed_over_warmed": {
+        "first_view_clients_p95": {page: round(cold["first_view_clients_p95_ms"][page]
+                                               / max(warmed["first_view_clients_p95_ms"][page], 0.1), 1)
+                                   for page in ("home", "campaign")},
+        "warm_p95": {page: round(cold["warm_p95_ms"][page] / max(warmed["warm_p95_ms"][page], 0.1), 2)
+                     for page in ("home", "campaign")}}}), flush=True)
 
 
 def main() -> None:
@@ -156,10 +208,16 @@ def main() -> None:
     args = parser.parse_args()
 
     auth.save_user(USER, "viewer", PASSWORD)
-    flagged = db.run("ui/campaigns", min_score=0.0, flagged_only=True, active_only=True)
-    campaigns = [r["campaign_id"] for r in sorted(flagged, key=lambda r: -r["score"])]
+    flagged = sorted(db.run("ui/campaigns", min_score=0.0, flagged_only=True, active_only=True),
+                     key=lambda r: -r["score"])
+    campaigns = [r["campaign_id"] for r in flagged]
     if not campaigns:
         raise SystemExit("no flagged campaigns: load a world and run `linkwatch detect` first")
+    counts = {r["label"]: r["nodes"] for r in db.run("app/graph_overview")}
+    print(json.dumps({"world": {"accounts": counts.get("Account"), "flagged_campaigns": len(campaigns),
+                                "top_campaign_sizes": [r.get("size") for r in flagged[:args.top]]},
+                      "cpus": os.cpu_count(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}),
+          flush=True)
     if args.first_view:
         first_view(args, campaigns)
         return
