@@ -50,22 +50,26 @@ USER, PASSWORD = "bench-ui", "bench-ui-password-1"
 
 
 class Client:
+    timeout_s = 60.0  # a request that takes longer counts as an error (status 0) with its waiting time
+
     def __init__(self, base: str):
         self.base = base
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
 
     def get(self, path: str) -> tuple[int, str]:
         try:
-            with self.opener.open(self.base + path, timeout=60) as response:
+            with self.opener.open(self.base + path, timeout=self.timeout_s) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as exc:
             return exc.code, ""
+        except OSError:  # timed out or connection lost: an error, timed like any other request
+            return 0, ""
 
     def login(self) -> None:
         page = self.get("/login")[1]
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
         data = urllib.parse.urlencode({"username": USER, "password": PASSWORD, "csrf_token": token}).encode()
-        self.opener.open(self.base + "/login", data=data, timeout=60).read()
+        self.opener.open(self.base + "/login", data=data, timeout=self.timeout_s).read()
 
 
 def _wait_until_up(base: str, seconds: float = 60) -> None:
@@ -91,7 +95,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _p95(values: list[float]) -> float:
+def _p95(values: list[float]) -> float | None:
+    if not values:
+        return None
     values = sorted(values)
     return round(values[int(0.95 * (len(values) - 1))], 1)
 
@@ -102,7 +108,7 @@ def _round_robin(base: str, top: list[str], clients: int, rounds: int) -> dict:
     at ``clients`` clients; rounds 1.. the warm state. Returns {round kind: {page: [ms]}} and the error count."""
     timings = {"first": {"home": [], "campaign": [], "static": []},
                "warm": {"home": [], "campaign": [], "static": []}}
-    errors = [0]
+    errors = {"first": 0, "warm": 0}
     lock = threading.Lock()
     gate = threading.Barrier(clients)
 
@@ -116,15 +122,16 @@ def _round_robin(base: str, top: list[str], clients: int, rounds: int) -> dict:
                 started = time.perf_counter()
                 status, _ = client.get(path)
                 with lock:
-                    timings["first" if round_ == 0 else "warm"][page].append((time.perf_counter() - started) * 1000)
-                    errors[0] += status != 200
+                    kind = "first" if round_ == 0 else "warm"
+                    timings[kind][page].append((time.perf_counter() - started) * 1000)
+                    errors[kind] += status != 200
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return {"timings": timings, "errors": errors[0]}
+    return {"timings": timings, "errors": errors}
 
 
 def _new_run(args: argparse.Namespace) -> str:
@@ -162,19 +169,23 @@ def first_view(args: argparse.Namespace, campaigns: list[str]) -> None:
             for path in paths:
                 started = time.perf_counter()
                 status, _ = client.get(path)
-                alone[path] = round((time.perf_counter() - started) * 1000, 1) if status == 200 else f"HTTP {status}"
+                elapsed = round((time.perf_counter() - started) * 1000, 1)
+                alone[path] = elapsed if status == 200 else f"HTTP {status or 'timeout'} after {elapsed} ms"
+            print(json.dumps({"mode": mode, "first_view_alone_ms": alone}), flush=True)
             _new_run(args)
             measured = _round_robin(base, top, args.clients, args.rounds)
             first, warm = measured["timings"]["first"], measured["timings"]["warm"]
+            ratio = lambda a, b: round(a / max(b, 0.1), 1) if a is not None and b is not None else None  # noqa: E731
             row = {"mode": mode,
                    "first_view_alone_ms": alone,
                    "first_view_clients_p95_ms": {page: _p95(v) for page, v in first.items()},
                    "first_view_clients_max_ms": {page: round(max(v), 1) for page, v in first.items()},
                    "warm_p95_ms": {page: _p95(v) for page, v in warm.items()},
-                   "first_over_warm_p95": {page: round(_p95(first[page]) / max(_p95(warm[page]), 0.1), 1)
+                   "first_over_warm_p95": {page: ratio(_p95(first[page]), _p95(warm[page]))
                                            for page in ("home", "campaign")},
-                   "warm_over_static_p95": {page: round(_p95(warm[page]) / max(_p95(warm["static"]), 0.1), 1)
+                   "warm_over_static_p95": {page: ratio(_p95(warm[page]), _p95(warm["static"]))
                                             for page in ("home", "campaign")},
+                   "timeout_s": Client.timeout_s,
                    "requests": sum(len(v) for r in measured["timings"].values() for v in r.values()),
                    "errors": measured["errors"], "clients": args.clients, "rounds": args.rounds, "top": top,
                    "loadavg_1m_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
@@ -184,11 +195,12 @@ def first_view(args: argparse.Namespace, campaigns: list[str]) -> None:
             server.terminate()
             server.wait(timeout=30)
     cold, warmed = summary["not warmed"], summary["warmed"]
+    ratio = lambda a, b: round(a / max(b, 0.1), 2) if a is not None and b is not None else None  # noqa: E731
     print(json.dumps({"not_warmed_over_warmed": {
-        "first_view_clients_p95": {page: round(cold["first_view_clients_p95_ms"][page]
-                                               / max(warmed["first_view_clients_p95_ms"][page], 0.1), 1)
+        "first_view_clients_p95": {page: ratio(cold["first_view_clients_p95_ms"][page],
+                                               warmed["first_view_clients_p95_ms"][page])
                                    for page in ("home", "campaign")},
-        "warm_p95": {page: round(cold["warm_p95_ms"][page] / max(warmed["warm_p95_ms"][page], 0.1), 2)
+        "warm_p95": {page: ratio(cold["warm_p95_ms"][page], warmed["warm_p95_ms"][page])
                      for page in ("home", "campaign")}}}), flush=True)
 
 
@@ -203,9 +215,12 @@ def main() -> None:
     parser.add_argument("--first-view", action="store_true",
                         help="first view after a new run, without and with the background warmer")
     parser.add_argument("--top", type=int, default=5, help="--first-view: campaigns opened (highest score first)")
+    parser.add_argument("--timeout", type=float, default=Client.timeout_s,
+                        help="seconds a request may take; longer counts as an error (status 0), timed as waited")
     parser.add_argument("--warm-wait", type=float, default=30.0, help="--first-view: seconds between the new run "
                         "and the first view (the warmer's head start)")
     args = parser.parse_args()
+    Client.timeout_s = args.timeout
 
     auth.save_user(USER, "viewer", PASSWORD)
     flagged = sorted(db.run("ui/campaigns", min_score=0.0, flagged_only=True, active_only=True),
