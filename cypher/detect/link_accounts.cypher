@@ -14,7 +14,9 @@
 //   the address over $ip_full_share (capped at 1): a household's home IP carries all of its traffic, a
 //   rotating proxy client's exit through that same home a sliver of its own. Template families the same way
 //   over $template_full_share (families under $template_min_share of an account's traffic do not count).
-// * templates: paraphrased variants count as one template (PromptTemplate.family, set just before);
+// * templates: paraphrased variants count as one template (PromptTemplate.family, set just before); each
+//   template link records its family in `family` (community refinement keeps a family's senders together
+//   when nobody outside their community sends it);
 // * window: when $since is set, only uses last seen at or after it count (uses without a last_seen count:
 //   their time is unknown); relations count when they happened at or after it.
 // Parameters: $since (ISO datetime or null), $kind_weight and $max_members (maps keyed by kind, with a `default`), $strong_kinds,
@@ -54,7 +56,7 @@ CALL (source, thing, templates, relation) {
              WHEN i:IP AND i.proxy_type IN $shared_exit_types THEN 'shared_exit'
              WHEN i:IP THEN 'ip' WHEN i:Device THEN 'device'
              WHEN i:Email THEN 'email' WHEN i:Phone THEN 'phone' WHEN i:ApiKey THEN 'api_key'
-             ELSE i.kind END AS kind, members
+             ELSE i.kind END AS kind, members, null AS family
   UNION ALL
     // proxy-network co-usage (USED_NETWORK summarises all of an account's requests, not only its top IPs)
     WITH thing AS p WHERE source = 'network'
@@ -63,7 +65,8 @@ CALL (source, thing, templates, relation) {
     WITH p, a ORDER BY a.account_id
     WITH p, collect({account: a}) AS members
     // consumer VPNs are shared by many honest users: their own, weaker kind
-    RETURN CASE p.proxy_type WHEN 'vpn' THEN 'vpn_network' ELSE 'proxy_network' END AS kind, members
+    RETURN CASE p.proxy_type WHEN 'vpn' THEN 'vpn_network' ELSE 'proxy_network' END AS kind, members,
+           null AS family
   UNION ALL
     // a prompt template family (paraphrased variants together) that makes up a real share of an account's traffic
     WITH templates WHERE source = 'template'
@@ -76,31 +79,31 @@ CALL (source, thing, templates, relation) {
     ORDER BY a.account_id
     // grouped by the family, so other things' rows (no members here) produce no row at all
     WITH templates, collect({account: a, share: share}) AS members
-    RETURN 'template' AS kind, members
+    RETURN 'template' AS kind, members, coalesce(templates[0].family, templates[0].template_id) AS family
   UNION ALL
     // an explicit account-to-account relation from the input (referred, invited, paid, ...)
     WITH relation AS r WHERE source = 'relation'
     WITH r, startNode(r) AS a, endNode(r) AS b
     WHERE a <> b AND ($since IS NULL OR r.ts IS NULL OR r.ts >= datetime($since))
-    RETURN 'relation' AS kind, [{account: a}, {account: b}] AS members
+    RETURN 'relation' AS kind, [{account: a}, {account: b}] AS members, null AS family
   }
-  WITH kind, members, size(members) AS d
+  WITH kind, members, family, size(members) AS d
   WHERE d >= 2 AND d <= coalesce($max_members[kind], $max_members.default)
-  WITH kind, members, d, coalesce($kind_weight[kind], $kind_weight.default) AS kind_weight,
+  WITH kind, members, family, d, coalesce($kind_weight[kind], $kind_weight.default) AS kind_weight,
        CASE WHEN d <= $clique_max THEN range(1, d - 1)
             ELSE [k IN range(0, toInteger(floor(log(d - 1) / log(2)))) | toInteger(2 ^ k)] END AS offsets
-  WITH kind, members, d, offsets, CASE WHEN kind IN $strong_kinds THEN 1.0 ELSE 0.0 END AS strong,
+  WITH kind, members, family, d, offsets, CASE WHEN kind IN $strong_kinds THEN 1.0 ELSE 0.0 END AS strong,
        CASE WHEN d <= $clique_max THEN kind_weight / (d - 1) ELSE kind_weight / (2.0 * size(offsets)) END AS pair_weight
   UNWIND range(0, d - 1) AS x
   UNWIND offsets AS offset
-  WITH kind, strong, pair_weight, d, members[x] AS m1, members[(x + offset) % d] AS m2, x + offset < d AS forward
+  WITH kind, family, strong, pair_weight, d, members[x] AS m1, members[(x + offset) % d] AS m2, x + offset < d AS forward
   WHERE (d > $clique_max OR forward) AND m1.account <> m2.account
   // the gap in seconds between the two spans (0 when they overlap; no decay when a span is unknown)
-  WITH kind, strong, pair_weight, m1, m2,
+  WITH kind, family, strong, pair_weight, m1, m2,
        [t IN [m1.first_seen, m2.first_seen, m1.last_seen, m2.last_seen] | t.epochSeconds] AS s,
        CASE kind WHEN 'template' THEN $template_full_share
                  WHEN 'ip' THEN $ip_full_share WHEN 'shared_exit' THEN $ip_full_share END AS full_share
-  WITH kind, strong, m1.account AS one, m2.account AS other,
+  WITH kind, family, strong, m1.account AS one, m2.account AS other,
        CASE WHEN kind IN ['ip', 'shared_exit'] AND none(v IN s WHERE v IS NULL)
             THEN pair_weight * exp(-1.0 * CASE
                    WHEN s[0] > s[3] THEN s[0] - s[3]       // m1 starts after m2 ended
@@ -113,5 +116,6 @@ CALL (source, thing, templates, relation) {
               WHEN m1.share < full_share AND m1.share <= m2.share THEN m1.share / full_share
               WHEN m2.share < full_share THEN m2.share / full_share
               ELSE 1.0 END AS weight
-  CREATE (one)-[:LINKED {kind: kind, weight: weight, strong: strong}]->(other)
+  // template links name their family (null, i.e. no property, for every other kind): refinement reads it
+  CREATE (one)-[:LINKED {kind: kind, weight: weight, strong: strong, family: family}]->(other)
 } IN TRANSACTIONS OF $batch ROWS

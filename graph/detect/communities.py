@@ -62,7 +62,7 @@ Edge = tuple[str, str, float]  # account, account, summed linkage weight
 
 
 def separate(members: Iterable[str], edges: Iterable[Edge], parts: list[list[str]],
-             max_conductance: float) -> list[list[str]]:
+             max_conductance: float, ties: Iterable[Iterable[str]] = ()) -> list[list[str]]:
     """Split a group along the pieces a community detection found inside it, keeping only loose boundaries.
 
     A piece becomes a group of its own when its conductance inside the group — the weight of its links to
@@ -70,11 +70,17 @@ def separate(members: Iterable[str], edges: Iterable[Edge], parts: list[list[str
     a household hanging on one shared proxy exit, or a second campaign joined only by exits both operators
     rent. The other pieces stay together, one group per connected component of what remains, so pieces of one
     operator's card and device pools are not torn apart. Groups come back sorted, largest first.
+
+    ``ties``: sets of members that are one piece whatever the community detection found — the senders of a
+    template family nobody outside the group sends (``group_ties``). An operator's own accounts and the fronts
+    it bought from a reseller have separate card and device pools, and only their prompts tie them; that tie
+    is light next to each pool's weight, but no one else has it, so it is not a boundary to cut along.
     """
     part_of = {account: i for i, part in enumerate(parts) for account in part}
     members = sorted(members)
     for account in members:  # accounts without links inside the group are pieces of their own
         part_of.setdefault(account, len(parts) + len(part_of))
+    part_of = _tied(part_of, ties)
     volume, cut = defaultdict(float), defaultdict(float)
     edges = list(edges)
     for a, b, weight in edges:
@@ -101,6 +107,34 @@ def separate(members: Iterable[str], edges: Iterable[Edge], parts: list[list[str
     return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
 
 
+def _tied(part_of: dict[str, int], ties: Iterable[Iterable[str]]) -> dict[str, int]:
+    """Pieces holding members of one tie become one piece (labelled by the smallest piece number)."""
+    root = {piece: piece for piece in set(part_of.values())}
+
+    def find(piece: int) -> int:
+        while root[piece] != piece:
+            root[piece] = root[root[piece]]
+            piece = root[piece]
+        return piece
+
+    for tie in ties:
+        pieces = sorted({find(part_of[a]) for a in tie if a in part_of})
+        for piece in pieces[1:]:
+            root[find(piece)] = pieces[0]
+    return {account: find(piece) for account, piece in part_of.items()}
+
+
+def group_ties(groups: list[list[str]]) -> list[list[list[str]]]:
+    """For each group, the senders of every template family that nobody outside the group sends
+    (``cypher/detect/group_ties.cypher``, read from the family recorded on template links)."""
+    ties: list[list[list[str]]] = [[] for _ in groups]
+    group_of = {account: i for i, group in enumerate(groups) for account in group}
+    if group_of:
+        for row in db.run("detect/group_ties", group_of=group_of):
+            ties[row["group"]].append(sorted(row["senders"]))
+    return ties
+
+
 class _Components:
     """Union-find over account ids: the connected components of what stays after loose pieces leave."""
 
@@ -124,7 +158,7 @@ def refine(groups: list[list[str]], split: Callable[[list[list[str]]], list[list
     """Split the groups of at least ``refine_min_size`` accounts again, at most ``refine_depth`` times.
 
     ``split`` takes the groups of one round and returns each group's pieces (a community detection inside
-    the group, then ``separate``); a group that comes back whole is final.
+    the group, then ``separate`` with the group's ``group_ties``); a group that comes back whole is final.
     """
     done, todo = [], [sorted(g) for g in groups]
     for _ in range(params.refine_depth):
@@ -250,7 +284,9 @@ def _split_gds(gds, groups: list[list[str]], params: CommunityParams) -> list[li
     pieces_of: dict[int, list[list[str]]] = defaultdict(list)
     for members in parts.values():
         pieces_of[group_of[members[0]]].append(members)
-    return [separate(group, edges[i], pieces_of[i], params.refine_max_conductance) for i, group in enumerate(groups)]
+    ties = group_ties(groups)
+    return [separate(group, edges[i], pieces_of[i], params.refine_max_conductance, ties[i])
+            for i, group in enumerate(groups)]
 
 
 # ---- in-process engine ------------------------------------------------------------------------------------
@@ -284,13 +320,17 @@ def leiden(graph: ig.Graph, params: CommunityParams) -> ig.VertexClustering:
         ig.set_random_number_generator(random)
 
 
-def _split_local(graph: ig.Graph, index: dict[str, int], members: list[str],
-                 params: CommunityParams) -> list[list[str]]:
-    """Leiden (igraph) on the linkage inside one group, then ``separate``."""
-    inside = graph.subgraph([index[a] for a in members])
-    names = inside.vs["name"]
-    edges = [(names[e.source], names[e.target], e["weight"]) for e in inside.es]
-    return separate(members, edges, _names(inside, leiden(inside, params)), params.refine_max_conductance)
+def _split_local(graph: ig.Graph, index: dict[str, int], groups: list[list[str]],
+                 params: CommunityParams) -> list[list[list[str]]]:
+    """Leiden (igraph) on the linkage inside each group, then ``separate`` with the group's ties."""
+    pieces = []
+    for members, ties in zip(groups, group_ties(groups)):
+        inside = graph.subgraph([index[a] for a in members])
+        names = inside.vs["name"]
+        edges = [(names[e.source], names[e.target], e["weight"]) for e in inside.es]
+        pieces.append(separate(members, edges, _names(inside, leiden(inside, params)),
+                               params.refine_max_conductance, ties))
+    return pieces
 
 
 def _detect_local(params: CommunityParams) -> Partition:
@@ -300,5 +340,5 @@ def _detect_local(params: CommunityParams) -> Partition:
     found = _names(graph, leiden(graph, params))
     return Partition(components=_labelled(_names(graph, strong.connected_components())),
                      communities=_labelled(refine(
-                         found, lambda groups: [_split_local(graph, index, g, params) for g in groups], params)),
+                         found, lambda groups: _split_local(graph, index, groups, params), params)),
                      engine="local")
