@@ -20,12 +20,13 @@ def _groups(result) -> list[list[str]]:
 
 def _detect(args: argparse.Namespace) -> int:
     from graph.act import indicators
-    from graph.detect import pipeline, risk, seeded
+    from graph.detect import learned, pipeline, risk, seeded
 
     # The first run queries labels that do not exist yet (Campaign, INCLUDES): the server's warnings are noise.
     logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
     seeds = seeded.read_seeds(args.seeds) if args.seeds else None
-    result = pipeline.run(args.engine, pipeline.Settings.from_environment(args.window_days), seeds=seeds)
+    settings = pipeline.Settings.from_environment(args.window_days)
+    result = pipeline.run(args.engine, settings, seeds=seeds)
     flagged = [(cid, s) for cid, s in result.campaigns if s.score >= result.flag_threshold]
     print(f"run {result.run_id} ({result.engine}): {len(result.partition.communities):,} accounts, "
           f"{result.linkage_edges:,} linkage edges, {len(result.clusters):,} clusters scored, "
@@ -37,6 +38,12 @@ def _detect(args: argparse.Namespace) -> int:
             print(f"  - {line}")
         for partner in indicators.corroboration(cid):  # imported partner indicators (docs/acting.md)
             print(f"  - {partner['sentence']} (TLP:{partner['tlp'].upper()})")
+    if result.learned is not None:  # the model fitted on labels (graph/detect/learned.py)
+        print(f"\n{result.learned.paragraph()}")
+        for cid, score in result.campaigns:
+            if learned.suggests_review(score, settings.scoring):
+                print(f"  labels suggest review: {cid}  score {score.score:.0f}, learned probability "
+                      f"{score.learned_probability:.2f}")
     for group in _groups(result):
         print(f"\npossibly one operator: {', '.join(group)}")
     if result.risk is not None and result.risk.accounts:

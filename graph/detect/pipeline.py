@@ -12,7 +12,7 @@ from pathlib import Path
 from graph import db
 from graph.act import indicators, related
 from graph.config import setting
-from graph.detect import communities, linkage, pivots, risk, scoring, seeded
+from graph.detect import communities, learned, linkage, pivots, risk, scoring, seeded
 from graph.detect.lineage import Lineage, trace
 from graph.detect.params import CommunityParams, LineageParams, LinkageParams, ScoringParams
 from graph.errors import LinkwatchError
@@ -58,6 +58,7 @@ class RunResult:
     seed_scores: dict[str, float] | None = None  # personalised PageRank from the seeds (with seeds)
     related: list[dict] = field(default_factory=list)  # "possibly one operator" ties (graph/act/related.py)
     operator_groups: dict[str, str] = field(default_factory=dict)  # flagged campaign id -> its group's id
+    learned: learned.LearnedModel | None = None  # the model fitted on the graph's labels (None: no labels)
 
 
 def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] | None = None) -> RunResult:
@@ -89,6 +90,9 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
     extra = {key: {"model_pivot": scoring.Feature("model_pivot", p.value, p.sentence or "no pivot to a new model")}
              for key, p in pivots.cluster_pivots(clusters).items()}
     scores = scoring.score_clusters(clusters, settings.scoring, extra)
+    # labels, when the graph has them, train a model shown beside the score; the flag rule stays the score's
+    model = learned.fit(scores, learned.read_labels())
+    learned.annotate(scores, model, settings.scoring)
     seconds["scoring"], clock = time.perf_counter() - clock, time.perf_counter()
 
     tracked = [s for s in scores if s.score >= settings.scoring.track_threshold]
@@ -100,6 +104,8 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
     corroborated = {cid: [c["sentence"] for c in found] for cid, found in
                     indicators.corroborate_members({cid: s.members for cid, s in campaigns}).items()}
     _persist(run_id, started, engine, partition, campaigns, lineage, summary, settings, corroborated)
+    db.run("detect/set_learned", run_id=run_id, model=json.dumps(model.summary()) if model else None,
+           campaigns=[{"campaign_id": cid, "probability": s.learned_probability} for cid, s in campaigns])
     template_shares = {cid: next(f.value for f in s.features if f.name == "shared_templates") for cid, s in campaigns}
     member_rows = db.run("detect/account_scores", run_id=run_id, template_share_by_campaign=template_shares,
                          template_quorum=scoring.TEMPLATE_QUORUM,
@@ -118,7 +124,7 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
     return RunResult(run_id, engine, partition, scores, campaigns, lineage, account_scores, flagged_accounts,
                      summary.edges,
                      {k: round(v, 2) for k, v in seconds.items()}, settings.scoring.flag_threshold,
-                     account_risk, seed_scores, ties, operator_groups)
+                     account_risk, seed_scores, ties, operator_groups, model)
 
 
 def _persist(run_id, started, engine, partition, campaigns, lineage: Lineage, summary: linkage.LinkageSummary,
@@ -166,9 +172,13 @@ def export(result: RunResult, directory: Path) -> tuple[Path, Path]:
         "event": result.lineage.clusters[s.cluster].event, "related": result.lineage.clusters[s.cluster].related,
         "accounting": s.accounting, "contributions": s.contributions(), "evidence": s.evidence,
         "members": s.members, "operator_group": result.operator_groups.get(cid),
+        # only when a model was fitted on labels (docs/detection.md, "Learned from labels")
+        **({"learned_probability": s.learned_probability} if s.learned_probability is not None else {}),
     } for cid, s in result.campaigns]
+    learned_model = {"learned_model": result.learned.summary()} if result.learned else {}
     campaigns_path.write_text(json.dumps({"run_id": result.run_id, "engine": result.engine,
                                           "campaigns": campaigns, "related_campaigns": result.related,
+                                          **learned_model,
                                           "ended": [asdict(e) for e in result.lineage.ended.values()]},
                                          indent=2) + "\n", encoding="utf-8")
     return accounts_path, campaigns_path

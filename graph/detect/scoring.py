@@ -95,6 +95,9 @@ class ClusterScore:
     expected_false: float = math.inf
     reference_clusters: int = 0
     score: float = 0.0
+    # out-of-fold probability from a model fitted on the graph's labels, and its sentence (graph/detect/learned.py)
+    learned_probability: float | None = None
+    learned_sentence: str = ""
 
     @property
     def evidence(self) -> list[str]:
@@ -112,6 +115,8 @@ class ClusterScore:
         if self.reference_clusters:
             lines.append(f"together: about {_chance(self.expected_false)} of the {self.reference_clusters:,} clusters "
                          f"would show this much evidence by chance")
+        if self.learned_sentence:
+            lines.append(self.learned_sentence)
         lines.append(self.accounting["summary"])
         return lines
 
