@@ -9,8 +9,10 @@ import random
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
+from webtools import PASSWORD, login
 from worlds import add_households
 
+from app import auth, create_app
 from app.cli import main
 from graph import db
 from graph.detect import learned, pipeline
@@ -273,6 +275,15 @@ def test_labels_train_a_model_shown_beside_the_score_and_nothing_without_them(em
     hya = next(s for _, s in result.campaigns if s.members[0].startswith("hya"))
     assert hya.evidence[-2].startswith("1 of its accounts is labelled fraud; a model that never saw its labels")
 
+    # the campaign page and its JSON twin show the probability beside the score
+    hyc_id = next(cid for cid, s in result.campaigns if s is hyc)
+    auth.save_user("vera", "viewer", PASSWORD)
+    client = create_app({"TESTING": True}).test_client()
+    login(client, "vera")
+    assert client.get(f"/api/campaigns/{hyc_id}").get_json()["campaign"]["learned_probability"] == hyc.learned_probability
+    page = client.get(f"/campaigns/{hyc_id}").get_data(as_text=True)
+    assert f"Learned from labels: <strong>{hyc.learned_probability:.2f}</strong>" in page
+
     _, campaigns_json = pipeline.export(result, tmp_path / "with")
     exported = json.loads(campaigns_json.read_text())
     assert exported["learned_model"] == summary
@@ -290,6 +301,10 @@ def test_labels_train_a_model_shown_beside_the_score_and_nothing_without_them(em
     assert cypher("MATCH (c:Campaign) WHERE c.learned_probability IS NOT NULL RETURN count(c) AS n")[0]["n"] == 0
     latest = cypher("MATCH (r:DetectionRun) RETURN r.learned_model AS model ORDER BY r.started_at DESC LIMIT 1")
     assert latest[0]["model"] is None
+    client = create_app({"TESTING": True}).test_client()
+    login(client, "vera")
+    assert "learned_probability" not in client.get(f"/api/campaigns/{hyc_id}").get_json()["campaign"]
+    assert "Learned from labels" not in client.get(f"/campaigns/{hyc_id}").get_data(as_text=True)
 
     # labels again: `detect` prints the model in one paragraph
     _label([{"account_id": a, "label": "fraud", "source": None} for a in ("hya00", "hyb05", "rga03")])

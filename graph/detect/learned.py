@@ -15,8 +15,8 @@ setting of Elkan & Noto (KDD 2008, "Learning classifiers from only positive and 
 3. ``P(y = 1 | x) = g(x) / c``, clipped to [0, 1].
 
 Features are each cluster's surprise per measurement of the calibrated scoring (−ln of its rarity among the run's
-clusters, in nats: scale-free from one graph to the next), ``benign_organization`` included. The classifier is logistic regression
-with a unit Gaussian prior on the standardised coefficients (L2, Newton's method, numpy).
+clusters, in nats: scale-free from one graph to the next), ``benign_organization`` included. The classifier is
+logistic regression with a unit Gaussian prior on the standardised coefficients (L2, Newton's method, numpy).
 
 Every reported probability is out-of-fold: clusters are split into k = min(5, labelled positives) folds
 (positives and the rest spread evenly), and a fold's clusters are predicted by a model fitted on the other folds,
@@ -87,7 +87,8 @@ class LearnedModel:
             "unlabelled_clusters": self.unlabelled, "fraud_accounts": self.fraud_accounts,
             "fraud_accounts_in_scored_clusters": self.fraud_accounts_clustered,
             "c": _round(self.c), "c_range": [_round(v) for v in self.c_range],
-            "auc": _round(self.auc), "auc_vs_benign": None if self.auc_vs_benign is None else _round(self.auc_vs_benign),
+            "auc": _round(self.auc),
+            "auc_vs_benign": None if self.auc_vs_benign is None else _round(self.auc_vs_benign),
             "brier": _round(self.brier), "reliability": self.reliability,
             "review_probability": REVIEW_PROBABILITY,
         }
@@ -96,15 +97,15 @@ class LearnedModel:
         """What ``linkwatch detect`` prints about the model: a few lines."""
         if not self.fitted:
             return f"labels: {self.reason}"
-        bins = "; ".join(f"{b['low']:.1f}-{b['high']:.1f}: {b['clusters']:,} cluster{'' if b['clusters'] == 1 else 's'}, expected "
-                         f"{b['expected_labelled']:.0%} labelled, observed {b['observed_labelled']:.0%}"
+        bins = "; ".join(f"{b['low']:.1f}-{b['high']:.1f}: {b['clusters']:,} cluster{'' if b['clusters'] == 1 else 's'}"
+                         f", expected {b['expected_labelled']:.0%} labelled, observed {b['observed_labelled']:.0%}"
                          for b in self.reliability if b["clusters"])
         benign = (f" ({self.negatives:,} of them benign-labelled; AUC against those {self.auc_vs_benign:.2f})"
                   if self.negatives and self.auc_vs_benign is not None else "")
         return (f"labels: a model fitted on {self.positives:,} labelled operator clusters against "
                 f"{self.unlabelled + self.negatives:,} other clusters{benign} ({METHOD}, {self.folds} folds): "
                 f"c = {self.c:.2f} (share of operator clusters that carry a label; {self.c_range[0]:.2f}-"
-                f"{self.c_range[1]:.2f} over the folds), AUC of labelled vs unlabelled {self.auc:.2f}, "
+                f"{self.c_range[1]:.2f} over the folds), AUC of labelled vs the rest {self.auc:.2f}, "
                 f"Brier {self.brier:.3f}. Reliability: {bins}. "
                 f"The flag rule is unchanged; the model's probability is shown beside each score.")
 
@@ -115,8 +116,8 @@ class LearnedModel:
         label = self.labelled.get(cluster)
         if label:
             kind, accounts = label
-            return (f"{accounts:,} of its accounts {'is' if accounts == 1 else 'are'} labelled {kind}; a model that never saw its labels, fitted on "
-                    f"the other labelled operator clusters, puts it at {p:.2f} {how}")
+            return (f"{accounts:,} of its accounts {'is' if accounts == 1 else 'are'} labelled {kind}; a model that "
+                    f"never saw its labels, fitted on the other labelled operator clusters, puts it at {p:.2f} {how}")
         return f"a model fitted on {self.positives:,} labelled operator clusters puts this cluster at {p:.2f} {how}"
 
 
