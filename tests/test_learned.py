@@ -86,6 +86,23 @@ def test_unlabelled_operators_score_high_and_honest_clusters_low(seed):
     assert model.auc > 0.9 and model.auc_vs_benign == 1.0
 
 
+def test_labels_suggest_review_only_for_tracked_clusters_below_the_flag():
+    scores = _calibrated(2)
+    model = learned.fit(scores, _fraud("op0", "op1", "op2", "op3", "op4"))
+    params = ScoringParams()
+    likely = [s for s in scores if model.probability[s.cluster] >= learned.REVIEW_PROBABILITY][:3]
+    unlikely = next(s for s in scores if model.probability[s.cluster] < learned.REVIEW_PROBABILITY)
+    for s, score in zip(likely + [unlikely], (params.flag_threshold, params.track_threshold + 1,
+                                              params.track_threshold - 1, params.track_threshold + 1)):
+        s.score = score  # flagged, tracked below the flag, not tracked; and an unlikely one tracked below the flag
+    learned.annotate(scores, model, params)
+    assert [learned.suggests_review(s, params) for s in likely + [unlikely]] == [False, True, False, False]
+    assert likely[1].learned_sentence.endswith("; labels suggest review (the score alone does not flag it)")
+    assert all("review" not in s.learned_sentence for s in (likely[0], likely[2], unlikely))
+    # the sentence sits before the accounting line, after "together: ..."
+    assert likely[1].evidence[-2:] == [likely[1].learned_sentence, likely[1].accounting["summary"]]
+
+
 def test_a_clusters_own_label_never_feeds_its_prediction():
     """Flipping one cluster's label changes nothing computed for it: the model that predicts it and the c that
     divides its prediction both come from the other folds only."""
