@@ -38,7 +38,7 @@ import numpy as np
 from graph import db
 from graph.detect.evaluate import auc
 from graph.detect.params import ScoringParams
-from graph.detect.scoring import BENIGN, ClusterScore
+from graph.detect.scoring import ClusterScore
 
 METHOD = "positive-unlabelled logistic regression (Elkan & Noto 2008), out-of-fold"
 # Nested cross-validation needs two labelled positives in every training set, so that c is estimated on a
