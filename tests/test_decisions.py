@@ -6,16 +6,14 @@ import csv
 import io
 import json
 import os
-from pathlib import Path
 
 import pytest
 
 from app import auth, create_app
 from graph import cases, db
-from graph.config import managed_paths
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS
-from webtools import PASSWORD, csrf_token, live_server, login
+from test_browser import CHROMIUM
+from webtools import PASSWORD, artifacts_dir, browser_session, csrf_token, live_server, login
 
 
 def _campaign(cid, score, size, event):
@@ -201,19 +199,10 @@ def test_in_a_browser_an_analyst_decides_and_after_the_next_run_sees_what_was_de
     _operator_world(empty_db)
     assert main(["detect"]) == 0
     auth.save_user("ana", "analyst", PASSWORD)
-    artifacts = Path(os.environ.get("LINKWATCH_ARTIFACTS", managed_paths().home / "artifacts"))
-    artifacts.mkdir(parents=True, exist_ok=True)
+    artifacts = artifacts_dir()
     # the server notices a new run on the next request (as `linkwatch serve` does within its one-second check)
     with live_server(create_app({"RUN_CACHE_CHECK_S": 0.0})) as base, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        outside: list[str] = []
-        page.on("request", lambda req: outside.append(req.url) if not req.url.startswith(base) else None)
-        page.goto(f"{base}/")
-        page.fill("input[name=username]", "ana")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/")
+        browser, page, outside = browser_session(playwright, base)
 
         api = page.request  # the browser's own session: the numbers the page must show
         chosen = _largest_flagged(api.get(f"{base}/api/triage").json()["campaigns"])

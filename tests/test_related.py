@@ -1,5 +1,5 @@
-"""Related campaigns: the statistics on plain data, then the demo world, where each planted operator comes out as
-a front cluster and an operator cluster that must end up as one group (8 flagged clusters, 4 groups)."""
+"""Related campaigns: the statistics on plain data, then the demo world, where a planted operator can come out as
+a front cluster and an operator cluster that must end up as one group (5 flagged clusters, 4 groups)."""
 from __future__ import annotations
 
 import csv
@@ -72,17 +72,19 @@ def demo_detected(demo_detected):
 
 
 @pytest.mark.slow
-def test_demo_world_eight_clusters_are_four_operators(demo_detected, capsys):
+def test_demo_world_flagged_clusters_are_four_operators(demo_detected, capsys):
     bundle, out = demo_detected
     truth = {r["account_id"]: r["campaign_id"] or None for r in csv.DictReader((bundle / "truth.csv").open())}
     exported = json.loads((out / "campaigns.json").read_text())
     flagged = [c for c in exported["campaigns"] if c["flagged"]]
-    assert len(flagged) == 8
+    # a reseller's fronts and the operator's own accounts may come out as separate clusters (5 flagged clusters
+    # for the 4 planted campaigns at the time of writing; 8 before refinement kept exclusive template families
+    # whole): however many pieces, they form exactly four groups, each one planted campaign
+    assert len(flagged) > 4
     groups: dict[str, set[str]] = {}
     for c in flagged:
         planted = Counter(truth[a] for a in c["members"]).most_common(1)[0][0]
         groups.setdefault(c["operator_group"], set()).add(planted)
-    # four groups, each one planted campaign, and every planted campaign in exactly one group
     assert len(groups) == 4 and all(len(p) == 1 for p in groups.values())
     assert len({next(iter(p)) for p in groups.values()}) == 4
 
@@ -93,10 +95,11 @@ def test_demo_world_eight_clusters_are_four_operators(demo_detected, capsys):
     # the API and the page show the ties, with reasons and strength
     auth.save_user("vera", "viewer", PASSWORD)
     client = create_app({"TESTING": True}).test_client()
-    first = flagged[0]["id"]
+    sizes = Counter(c["operator_group"] for c in flagged)
+    first = next(c["id"] for c in flagged if sizes[c["operator_group"]] > 1)  # a cluster with related ones
     body = client.get(f"/api/campaigns/{first}", headers=bearer("vera")).get_json()
     partners = {c["id"] for c in flagged if c["operator_group"] == flagged[0]["operator_group"]} - {first}
-    assert {r["campaign_id"] for r in body["related"]} == partners
+    assert partners and {r["campaign_id"] for r in body["related"]} == partners
     assert all(r["reasons"] and r["strength"] > 0 for r in body["related"])
     # the triage queue shows each flagged cluster with the clusters it may share an operator with
     queue = client.get("/api/triage", headers=bearer("vera")).get_json()

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-from pathlib import Path
 
 import pytest
-from waitress.server import create_server
 
 from app import auth, create_app
 from graph import console, queries
-from graph.config import managed_paths
 
 from test_browser import CHROMIUM, CHROMIUM_ARGS
+from webtools import PASSWORD, artifacts_dir, browser_session
+from webtools import live_server as serving
 
-PASSWORD = "correct horse battery"
 pytestmark = pytest.mark.slow
 
 
@@ -36,21 +32,15 @@ def test_every_playbook_returns_rows_on_the_demo_world(demo_world, query):
 @pytest.fixture
 def live_server(demo_world):
     auth.save_user("ana", "analyst", PASSWORD)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = create_server(create_app(), host="127.0.0.1", port=port, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
-    yield f"http://127.0.0.1:{port}"
-    server.close()  # the case decisions the analyst recorded are undone by conftest.demo_detected
+    with serving(create_app()) as base:
+        yield base  # the case decisions the analyst recorded are undone by conftest.demo_detected
 
 
 @pytest.mark.skipif(CHROMIUM is None and os.environ.get("CI") != "true", reason="Debian's chromium is not installed")
 def test_analyst_finds_reads_pivots_and_decides(live_server):
     from playwright.sync_api import sync_playwright
 
-    artifacts = Path(os.environ.get("LINKWATCH_ARTIFACTS", managed_paths().home / "artifacts"))
-    artifacts.mkdir(parents=True, exist_ok=True)
+    artifacts = artifacts_dir()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
@@ -98,31 +88,12 @@ def test_analyst_finds_reads_pivots_and_decides(live_server):
 ACCOUNT_PAGE_MAX_HEIGHT = 2 * 900  # "about two screens" at the 900-pixel viewport below
 
 
-def _browser_session(playwright, base: str):
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    outside: list[str] = []
-    page.on("request", lambda req: outside.append(req.url) if not req.url.startswith(base) else None)
-    page.goto(f"{base}/")
-    page.fill("input[name=username]", "ana")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
-    return browser, page, outside
-
-
-def _artifacts() -> Path:
-    path = Path(os.environ.get("LINKWATCH_ARTIFACTS", managed_paths().home / "artifacts"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 @pytest.mark.skipif(CHROMIUM is None and os.environ.get("CI") != "true", reason="Debian's chromium is not installed")
 def test_an_analyst_lands_on_the_triage_queue(live_server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser, page, outside = _browser_session(playwright, live_server)
+        browser, page, outside = browser_session(playwright, live_server)
         assert page.inner_text("h1") == "Triage queue"
         rows = page.locator("table.triage tbody tr")
         assert rows.count() >= 1
@@ -134,7 +105,7 @@ def test_an_analyst_lands_on_the_triage_queue(live_server):
                    for c in changes), changes
         cases = {rows.nth(i).locator("td").nth(6).inner_text() for i in range(rows.count())}
         assert cases <= {"new", "triage"}  # decided campaigns have left the queue
-        page.screenshot(path=str(_artifacts() / "5-triage.png"), full_page=True)
+        page.screenshot(path=str(artifacts_dir() / "5-triage.png"), full_page=True)
         # a filter narrows the queue and stays in the form
         page.fill("input[name=assignee]", "nobody")
         page.select_option("select[name=lineage]", "new")
@@ -151,7 +122,7 @@ def test_a_campaign_members_account_page_fits_in_about_two_screens(live_server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser, page, outside = _browser_session(playwright, live_server)
+        browser, page, outside = browser_session(playwright, live_server)
         campaigns = page.request.get(f"{live_server}/api/campaigns").json()["campaigns"]
         members = page.request.get(f"{live_server}/api/campaigns/{campaigns[0]['campaign_id']}").json()["members"]
         # the member with the most identifiers: the longest page a campaign member has
@@ -167,7 +138,7 @@ def test_a_campaign_members_account_page_fits_in_about_two_screens(live_server):
         assert all(re.search(r"\d+ · \d+ shared", groups.nth(i).locator("h3").inner_text())
                    for i in range(groups.count()))
         height = page.evaluate("document.documentElement.scrollHeight")
-        page.screenshot(path=str(_artifacts() / "6-account.png"), full_page=True)
+        page.screenshot(path=str(artifacts_dir() / "6-account.png"), full_page=True)
         assert height <= ACCOUNT_PAGE_MAX_HEIGHT, f"{account}: {height} px"
         # "show all" opens what the summary leaves out
         more = page.locator("details.show-all")
@@ -186,7 +157,7 @@ def test_the_campaign_network_reads_at_a_glance(live_server):
 
     budget = int(setting("LINKWATCH_WEB_NETWORK_MAX_NODES"))
     with sync_playwright() as playwright:
-        browser, page, outside = _browser_session(playwright, live_server)
+        browser, page, outside = browser_session(playwright, live_server)
         campaigns = page.request.get(f"{live_server}/api/campaigns").json()["campaigns"]
         page.goto(f"{live_server}/campaigns/{campaigns[0]['campaign_id']}")
         page.wait_for_selector("#network canvas")
@@ -216,7 +187,7 @@ def test_the_campaign_network_reads_at_a_glance(live_server):
         panel.wait_for(state="visible")
         assert card["value_text"] in panel.inner_text()
         assert page.get_attribute(".network-panel-link", "href").startswith("/identifiers/payment/")
-        page.screenshot(path=str(_artifacts() / "7-network.png"), full_page=True)
+        page.screenshot(path=str(artifacts_dir() / "7-network.png"), full_page=True)
         with page.expect_download() as download:
             page.click(".network-png")
         assert download.value.suggested_filename == "network.png"

@@ -1,14 +1,17 @@
 """Helpers for tests of the web app: one password, CSRF tokens, session login, bearer headers."""
 from __future__ import annotations
 
+import os
 import re
 import socket
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 
 from waitress.server import create_server
 
 from app import auth
+from graph.config import managed_paths
 
 PASSWORD = "correct horse battery"
 
@@ -53,3 +56,27 @@ def http_login(base: str, name: str, password: str = PASSWORD):
                          allow_redirects=False)
     assert response.status_code == 302, response.status_code
     return http
+
+
+def artifacts_dir() -> Path:
+    """Where browser tests save screenshots: LINKWATCH_ARTIFACTS, else the test server's home/artifacts."""
+    path = Path(os.environ.get("LINKWATCH_ARTIFACTS", managed_paths().home / "artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def browser_session(playwright, base: str, name: str = "ana", password: str = PASSWORD):
+    """Debian's chromium logged in as ``name`` through the login form of the server at ``base``, 1400×900.
+    Returns (browser, page, outside): ``outside`` collects every request that left ``base``."""
+    from test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    outside: list[str] = []
+    page.on("request", lambda req: outside.append(req.url) if not req.url.startswith(base) else None)
+    page.goto(f"{base}/")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return browser, page, outside
