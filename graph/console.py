@@ -280,7 +280,7 @@ def run_readonly(query: str, params: dict[str, Any] | None = None, *, limits: Li
     rows: list[list[Any]] = []
     truncated = False
     try:
-        with db.driver().session(database=db.database(), default_access_mode=READ_ACCESS) as session:
+        with db.session(default_access_mode=READ_ACCESS) as session:
             tx = session.begin_transaction(timeout=limits.timeout_s, metadata=tx_metadata)
             try:
                 _check_plan(tx.run("EXPLAIN " + query, params).consume())

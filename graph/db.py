@@ -96,6 +96,14 @@ def routing(query_name: str) -> RoutingControl:
     return RoutingControl.READ if cypher.access(query_name) == cypher.READ else RoutingControl.WRITE
 
 
+def session(**config: Any):
+    """A session on the configured database that shares ``execute_query``'s bookmarks: on a cluster, a read
+    routed to a reader waits until that reader holds every write made before it, through ``run`` or through
+    any session opened here (the loader's batches, batched linkage, the console's READ transactions)."""
+    return driver().session(database=database(), bookmark_manager=driver().execute_query_bookmark_manager,
+                            **config)
+
+
 def run(query_name: str, /, **params: Any) -> list[dict[str, Any]]:
     """Run the saved statement ``cypher/<name>.cypher`` with parameters; rows as dicts."""
     records, _, _ = driver().execute_query(cypher.query(query_name), params, database_=database(),
@@ -106,10 +114,10 @@ def run(query_name: str, /, **params: Any) -> list[dict[str, Any]]:
 def apply_schema() -> int:
     """Create every constraint and index in ``cypher/schema.cypher``; safe to repeat."""
     statements = cypher.statements("schema")
-    with driver().session(database=database()) as session:
+    with session() as schema:
         for statement in statements:
-            session.run(statement).consume()
-        session.run(cypher.query("admin/await_indexes"), timeout_seconds=300).consume()
+            schema.run(statement).consume()
+        schema.run(cypher.query("admin/await_indexes"), timeout_seconds=300).consume()
     return len(statements)
 
 
@@ -123,6 +131,6 @@ def gds(show_progress: bool = False):
 
 def wipe() -> None:
     """Delete every node, relationship and in-memory GDS graph of the configured database."""
-    with driver().session(database=database()) as session:
-        session.run(cypher.query("admin/drop_projections"), database=database()).consume()
-        session.run(cypher.query("admin/wipe")).consume()
+    with session() as wiping:
+        wiping.run(cypher.query("admin/drop_projections"), database=database()).consume()
+        wiping.run(cypher.query("admin/wipe")).consume()

@@ -38,7 +38,7 @@ class ServerRefused(LinkwatchError):
 
 def _session():
     # the loader's statements mention properties that may not exist yet (first load): no notifications for those
-    return db.driver().session(database=db.database(), notifications_min_severity="OFF")
+    return db.session(notifications_min_severity="OFF")
 
 
 def _run_batch(tx, query: str, rows: list[dict]):

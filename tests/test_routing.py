@@ -42,7 +42,8 @@ def test_every_statement_is_routed_as_the_server_plans_it(neo4j):
 
 def test_cypher_runs_only_through_the_known_doors():
     """One way to run Cypher: graph.db.run routes by statement; the few modules that open sessions themselves
-    are known (the console reads in READ transactions; batched writes and the loader's writer write)."""
+    are known (the console reads in READ transactions; batched writes and the loader's writer write) and open
+    them through graph.db.session, so that a read on a cluster's reader sees every earlier write."""
     sessions = {}
     for path in sorted(PROJECT_ROOT.glob("*/**/*.py")):
         if path.parts[len(PROJECT_ROOT.parts)] not in ("app", "graph", "loaders"):
@@ -52,8 +53,12 @@ def test_cypher_runs_only_through_the_known_doors():
             sessions[str(path.relative_to(PROJECT_ROOT))] = text
     assert set(sessions) == {"graph/db.py", "graph/console.py", "graph/detect/linkage.py",
                              "loaders/neo4j_writer.py", "graph/runtime.py"}
-    assert "default_access_mode=READ_ACCESS" in sessions["graph/console.py"]
+    assert "db.session(default_access_mode=READ_ACCESS)" in sessions["graph/console.py"]
     assert "routing_=routing(query_name)" in sessions["graph/db.py"]
+    # every session but the runtime's own (the system database) shares execute_query's bookmarks
+    assert all("db.session(" in text and "driver().session(" not in text
+               for name, text in sessions.items() if name not in ("graph/db.py", "graph/runtime.py"))
+    assert "bookmark_manager=driver().execute_query_bookmark_manager" in sessions["graph/db.py"]
 
 
 @pytest.fixture

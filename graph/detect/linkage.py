@@ -30,7 +30,7 @@ class LinkageSummary:
 
 def run_batched(name: str, **params) -> None:
     """Run a saved statement that uses CALL { … } IN TRANSACTIONS (needs an auto-commit transaction)."""
-    with db.driver().session(database=db.database()) as session:
+    with db.session() as session:
         session.run(cypher.query(name), params).consume()
 
 
