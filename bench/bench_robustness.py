@@ -23,7 +23,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +34,8 @@ import duckdb
 from app.cli import main as linkwatch
 from graph import db
 from graph.detect import evaluate, pipeline
+
+from _common import commit  # bench/ is the script's folder, first on sys.path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 BASELINE_FLAG_SHARE = 0.5  # the naive rule flags a cluster when half its members pay with a shared card
@@ -205,18 +206,6 @@ def _command(outcome: dict) -> str:
     return " ".join(parts) + note
 
 
-def _commit() -> str:
-    root = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "graph", "loaders", "cypher"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-        return head + (" + uncommitted changes" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worlds", type=int, default=10, help="how many randomised worlds (default 10)")
@@ -239,7 +228,7 @@ def main() -> int:
         for name in ("scale", "accounts", "archetypes"):
             setattr(args, name, outcome["arguments"][name])
         return _report(args, outcome)
-    outcome = {"commit": _commit(), "arguments": vars(args) | {"workdir": str(args.workdir or "")}, "worlds": []}
+    outcome = {"commit": commit(), "arguments": vars(args) | {"workdir": str(args.workdir or "")}, "worlds": []}
     with contextlib.ExitStack() as stack:
         workdir = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lw-bench-robust-")))
         workdir.mkdir(parents=True, exist_ok=True)
