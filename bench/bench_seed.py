@@ -178,7 +178,8 @@ def targets(size: dict) -> list[dict]:
     python_mb = max(p["peak_rss_mb"] for name, p in phases.items() if name != "baseline")
     load_ratio = size["ratios"]["load"]["wall"]
     rows = [
-        ("detection ≤ 10 min (at 1M accounts)", f"{detect_s:,.0f} s", detect_s <= DETECT_SECONDS if at_seed else None),
+        ("detection ≤ 10 min (at 1M accounts)", f"{detect_s:,.0f} s",
+         detect_s <= DETECT_SECONDS if at_seed else None),
         ("campaign recall 1.0", quality["campaign_recall"], quality["campaign_recall"] == 1.0),
         ("benign false-positive rate ≤ 0.1 %", f"{quality['benign_false_positive_rate'] * 100:.4f} %",
          quality["benign_false_positive_rate"] <= BENIGN_FPR),
@@ -243,7 +244,8 @@ def render(outcome: dict, heading: bool) -> str:
         base_rows = size["baseline_rows"]
         lines += [f"### {size['accounts']:,} accounts, {size['requests']:,} requests", "",
                   f"Baseline: DuckDB GROUP BY account over the request parts ({base_rows['requests']:,} rows → "
-                  f"{base_rows['accounts']:,} accounts). Database wiped before load in {size['wipe_s']} s (not counted).",
+                  f"{base_rows['accounts']:,} accounts). Database wiped before load in {size['wipe_s']} s "
+                  "(not counted).",
                   "", "| phase | wall s | ÷ baseline, wall | ÷ baseline, CPU | CPU s, phase | CPU s, Neo4j | "
                   "peak RSS MB, phase | peak RSS MB, Neo4j | load avg at start |", "|---" * 9 + "|"]
         for name, p in size["phases"].items():
@@ -263,7 +265,8 @@ def render(outcome: dict, heading: bool) -> str:
         lines.append("")
     if outcome["curve"]:
         project_to = list(next(iter(outcome["curve"].values()))["projected_s"])
-        lines += ["### Growth: wall ∝ accounts^k (least squares on log–log); projections are an **extrapolation**", "",
+        lines += ["### Growth: wall ∝ accounts^k (least squares on log–log); projections are an "
+                  "**extrapolation**", "",
                   "| phase | k | " + " | ".join(f"extrapolated s at {n:,} accounts" for n in project_to) + " |",
                   "|---" * (2 + len(project_to)) + "|"]
         for name, c in outcome["curve"].items():
