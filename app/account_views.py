@@ -13,6 +13,7 @@ from app import params
 from app.auth import require_role
 from app.pages import identifier_url, is_json_twin, render_page, run_shown
 from graph import cases
+from graph.detect import linkage
 
 bp = Blueprint("accounts", __name__)
 
@@ -69,7 +70,8 @@ def account(account_id: str):
     if not rows:
         abort(404)
     identifiers = run_shown("ui/account_identifiers", account=account_id, limit=500)
-    linked = run_shown("ui/account_linked", account=account_id, limit=200)
+    # weak links are computed on the page as detection computes them (they are not stored)
+    linked = run_shown("ui/account_linked", account=account_id, limit=200, **linkage.weak_links())
     return render_page(
         "account.html",
         account=rows[0]["account"],

@@ -12,6 +12,9 @@ from graph import cypherlex
 from graph.config import CYPHER_DIR
 
 _COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)
+# A line `// include: <name>` is replaced by the text of cypher/<name>.cypher: one expansion shared by statements
+# that end differently (write it, or hand it to GDS). Included files start with `_` and are not statements.
+_INCLUDE = re.compile(r"^[ \t]*// include: (\S+)[ \t]*$", re.MULTILINE)
 # Clauses that change the graph; a statement holding none of them and calling no procedure only reads.
 _WRITES = re.compile(r"\b(CREATE|MERGE|SET|DELETE|DETACH|REMOVE|FOREACH|LOAD\s+CSV|TRANSACTIONS)\b", re.IGNORECASE)
 READ, WRITE = "read", "write"
@@ -19,23 +22,26 @@ READ, WRITE = "read", "write"
 
 @lru_cache(maxsize=None)
 def query(name: str) -> str:
-    """The text of ``cypher/<name>.cypher`` (``name`` may contain sub-folders: ``load/accounts``)."""
+    """The text of ``cypher/<name>.cypher`` (``name`` may contain sub-folders: ``load/accounts``), its
+    ``// include:`` lines replaced by the files they name."""
     path = (CYPHER_DIR / f"{name}.cypher").resolve()
     if CYPHER_DIR.resolve() not in path.parents:
         raise ValueError(f"query name outside cypher/: {name}")
-    return path.read_text()
+    return _INCLUDE.sub(lambda m: query(m.group(1)), path.read_text())
 
 
 @lru_cache(maxsize=None)
 def access(name: str) -> str:
     """``READ`` when the statement only reads the graph, else ``WRITE``.
 
-    A procedure call counts as a write whatever its declared mode: GDS procedures keep their state (projected
-    graphs) on the one server that ran them, so they go where the writes go. Decided from the statement's code
+    A procedure call counts as a write whatever its declared mode, and so does any GDS function
+    (``gds.graph.project`` in a Cypher projection): GDS keeps its state (projected graphs) on the one server
+    that ran them, so they go where the writes go. Decided from the statement's code
     (comments, strings and property names do not count); tests/test_routing.py checks every statement against
     the query type the server reports for it."""
     names, code = cypherlex.names(cypherlex.tokens(query(name)))
-    return WRITE if any(n.procedure for n in names) or _WRITES.search(code) else READ
+    gds = any(n.called and n.text.lower().startswith("gds.") for n in names)
+    return WRITE if gds or any(n.procedure for n in names) or _WRITES.search(code) else READ
 
 
 def statements(name: str) -> list[str]:

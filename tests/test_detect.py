@@ -56,16 +56,39 @@ def test_linkage_weights_follow_inverse_frequency_cutoffs_and_time(empty_db):
     summary = linkage.build()
 
     links = _links()
-    assert summary.edges_by_kind == {"payment": 3, "ip": 1, "relation": 1}
+    assert summary.edges_by_kind == {"payment": 3, "relation": 1}  # the weak `ip` link is not stored
     assert links[("card1", "card2", "payment")] == (1.5, 1.0)  # 3.0 / (3 - 1), a strong link
     assert links[("card2", "card3", "payment")] == (1.5, 1.0)
-    weight, strong = links[("ip1", "ip2", "ip")]
-    assert weight == pytest.approx(math.exp(-1.0)) and strong == 0.0  # 72 h gap, 72 h decay
     assert links[("card1", "ip1", "relation")] == (1.5, 1.0)
-    assert not any(a.startswith("cgnat") for a, _, _ in links)
+    # the whole linkage, weak links computed on the way, as both engines read it
+    whole = communities.linkage_graph()
+    names = whole.vs["name"]
+    pairs = {tuple(sorted((names[e.source], names[e.target]))): e for e in whole.es}
+    assert set(pairs) == {("card1", "card2"), ("card1", "card3"), ("card2", "card3"), ("card1", "ip1"), ("ip1", "ip2")}
+    ip_link = pairs[("ip1", "ip2")]
+    assert ip_link["weight"] == pytest.approx(math.exp(-1.0))  # 72 h gap, 72 h decay
+    assert ip_link["strong"] == 0.0 and ip_link["stored"] == 0.0 and pairs[("card1", "ip1")]["stored"] == 1.0
+    assert not any(a.startswith("cgnat") for pair in pairs for a in pair)  # over the cutoff: links nobody
+    gds = db.gds()
+    graph = communities.project_linkage(gds)
+    try:
+        assert graph.node_count() == 206 and graph.relationship_count() == 2 * 5  # undirected: both ways
+    finally:
+        communities.drop_projection(graph)
 
     # rebuilding replaces the edges instead of adding to them
-    assert linkage.build().edges == 5
+    assert linkage.build().edges == 4
+
+
+
+@pytest.mark.parametrize("engine", communities.ENGINES)
+def test_accounts_that_share_nothing_are_each_on_their_own(empty_db, engine):
+    _accounts(3, "lone")
+    assert linkage.build().edges == 0
+    partition = communities.detect(engine)
+    assert partition.groups() == [{"lone1"}, {"lone2"}, {"lone3"}] and partition.links == 0
+    assert partition.groups("components") == [{"lone1"}, {"lone2"}, {"lone3"}]
+    assert seeded.proximity(["lone1"], engine)["lone1"] > 0.1
 
 
 def test_evidence_window_separates_a_fleet_that_moved_to_new_cards(empty_db):

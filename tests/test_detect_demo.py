@@ -45,8 +45,10 @@ def test_demo_world_campaigns_are_found_and_explained(demo_world, capsys):
 
 @pytest.mark.changes_demo_world  # rebuilds the linkage with the default parameters
 def test_demo_world_engines_agree(demo_world):
-    assert linkage.build().edges > 100_000
+    stored = linkage.build().edges
     gds, local = communities.detect("gds"), communities.detect("local")
+    # both engines read the same pairs: the stored links and the weak ones computed on the way (not stored)
+    assert gds.links == local.links > 80_000 > stored
 
     assert set(map(frozenset, gds.groups("components"))) == set(map(frozenset, local.groups("components")))
     accounts = sorted(gds.communities)

@@ -4,7 +4,8 @@
 // * when the campaign's members mostly send shared templates (its share in $template_share_by_campaign is
 //   at least $signature_min_share), match = the member's share of requests on those templates over half the
 //   campaign's share, capped at 1 (an honest household writes its own prompts: match 0);
-// * otherwise match = 0.5 + 0.5 × cohesion, the share of the member's linkage weight inside the campaign.
+// * otherwise match = 0.5 + 0.5 × cohesion, the share of the member's linkage weight inside the campaign
+//   ($cohesion: account id -> share, computed with the communities from the whole linkage, weak links included).
 // A member is flagged when its campaign is and its match is at least $member_min_match.
 // Shared templates: families (paraphrases together) sent by at least $template_quorum of the members (and at
 // least 2), as in scoring.
@@ -16,17 +17,12 @@ CALL (campaign) {
   RETURN collect(family) AS shared
 }
 MATCH (campaign)-[membership:INCLUDES]->(a:Account)
-CALL (a, campaign) {
-  OPTIONAL MATCH (a)-[link:LINKED]-(b:Account)
-  RETURN sum(link.weight) AS total,
-         sum(CASE WHEN EXISTS { (campaign)-[:INCLUDES]->(b) } THEN link.weight ELSE 0.0 END) AS inside
-}
 CALL (a, shared) {
   OPTIONAL MATCH (a)-[s:SENT]->(t:PromptTemplate)
   WHERE coalesce(t.family, t.template_id) IN shared
   RETURN coalesce(sum(s.n), 0) AS on_shared
 }
-WITH a, campaign, membership, CASE WHEN total > 0 THEN inside / total ELSE 0.0 END AS cohesion,
+WITH a, campaign, membership, coalesce($cohesion[a.account_id], 0.0) AS cohesion,
      CASE WHEN a.requests > 0 THEN toFloat(on_shared) / a.requests ELSE 0.0 END AS template_share,
      coalesce($template_share_by_campaign[campaign.campaign_id], 0.0) AS campaign_share
 WITH a, campaign, membership, cohesion, template_share,

@@ -1,4 +1,4 @@
-// For each target account: the shortest chain of linkage edges from any seed, and for every hop what the two
+// For each target account: the shortest chain of linkage edges (or shared addresses) from any seed, and for every hop what the two
 // accounts share (identifiers first, then proxy networks, then templates; at most 3), plus relations.
 // $targets, $seeds: account ids.
 UNWIND $targets AS target_id
@@ -7,10 +7,13 @@ CALL (t) {
   UNWIND $seeds AS seed_id
   MATCH (s:Account {account_id: seed_id})
   WHERE s <> t
-  MATCH p = shortestPath((s)-[:LINKED*..4]-(t))
-  RETURN p ORDER BY length(p) LIMIT 1
+  // stored links, or an address both used (weak links are not stored): at most 4 accounts apart
+  MATCH p = shortestPath((s)-[:LINKED|USED_IP*..8]-(t))
+  WITH p, [n IN nodes(p) WHERE n:Account] AS hops
+  WHERE size(hops) <= 5
+  RETURN hops ORDER BY size(hops) LIMIT 1
 }
-WITH target_id, nodes(p) AS hops
+WITH target_id, hops
 UNWIND range(0, size(hops) - 2) AS i
 WITH target_id, i, hops[i] AS x, hops[i + 1] AS y
 CALL (x, y) {

@@ -1,27 +1,31 @@
 """Communities on the linkage graph, with two interchangeable engines.
 
-* ``gds``: a native GDS projection of (:Account)-[:LINKED]- (undirected, parallel edges summed), memory
-  estimated before projecting and always dropped afterwards; WCC over strong links, Leiden over weights.
-* ``local``: the same edges streamed into igraph; connected components over strong links, modularity
+* ``gds``: the whole linkage projected by a Cypher aggregation (stored LINKED edges plus the weak links
+  computed on the way, never written: ``project_linkage``), one undirected relationship per pair with the
+  pair's summed weight; WCC over strong links, Leiden over weights; always dropped afterwards.
+* ``local``: the same pairs streamed into igraph; connected components over strong links, modularity
   Leiden over weights. For users without GDS, and as a cross-check.
 
 Both then refine the large communities on their own linkage (``refine``): modularity over 100k accounts
 merges groups that a few weak links join (its resolution limit grows with the graph), so each large
-community is split again by Leiden on its induced subgraph, and a piece leaves it only when the piece is
-loosely attached (``separate``). Both return a ``Partition``: account id -> strong component, and account
-id -> community.
+community that has a stored (non-weak) link inside is split again by Leiden on its induced subgraph, read
+from the pairs already in memory, and a piece leaves it only when the piece is loosely attached
+(``separate``). Both return a ``Partition``: account id -> strong component, account id -> community, and
+each account's cohesion (share of its linkage weight inside its community).
 """
 from __future__ import annotations
 
 import random
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import igraph as ig
+import numpy as np
 
 from graph import db
+from graph.detect import linkage
 from graph.detect.params import CommunityParams
 from graph.errors import LinkwatchError
 
@@ -37,6 +41,9 @@ class Partition:
     components: dict[str, int]   # strongly linked groups (WCC over strong links)
     communities: dict[str, int]  # Leiden communities over the weighted linkage
     engine: str
+    # per linked account, the share of its linkage weight inside its community (cypher/detect/account_scores)
+    cohesion: dict[str, float] = field(default_factory=dict)
+    links: int = 0  # account pairs of the linkage (stored and weak)
 
     def groups(self, which: str = "communities") -> list[set[str]]:
         """The groups of a labelling as sets of account ids, largest first."""
@@ -46,13 +53,14 @@ class Partition:
         return sorted(by_label.values(), key=lambda g: (-len(g), min(g)))
 
 
-def detect(engine: str = "gds", params: CommunityParams | None = None) -> Partition:
-    """Run WCC and community detection over the current LINKED edges with the chosen engine."""
+def detect(engine: str = "gds", params: CommunityParams | None = None, links: dict | None = None) -> Partition:
+    """Run WCC and community detection over the linkage with the chosen engine. ``links``: the query
+    parameters of its weak links (``linkage.weak_links``; by default those of the default parameters)."""
     params = params or CommunityParams()
     if engine == "gds":
-        return _detect_gds(params)
+        return _detect_gds(params, links)
     if engine == "local":
-        return _detect_local(params)
+        return _detect_local(params, links)
     raise LinkwatchError(f"unknown detection engine {engine!r}; choose one of {', '.join(ENGINES)}")
 
 
@@ -180,18 +188,6 @@ def _labelled(groups: list[list[str]]) -> dict[str, int]:
 
 # ---- GDS engine -------------------------------------------------------------------------------------------
 
-LINKAGE_PROJECTION = {
-    "LINKED": {
-        "orientation": "UNDIRECTED",
-        "aggregation": "SINGLE",
-        "properties": {
-            "weight": {"property": "weight", "aggregation": "SUM", "defaultValue": 0.0},
-            "strong": {"property": "strong", "aggregation": "MAX", "defaultValue": 0.0},
-        },
-    }
-}
-
-
 def _check_memory(bytes_needed: int, what: str) -> None:
     available = db.run("detect/available_heap")[0]["bytes"]
     if bytes_needed > available:
@@ -213,13 +209,21 @@ def drop_projection(graph) -> None:
     db.run("detect/unregister_projection", name=graph.name())
 
 
-def project_linkage(gds):
-    """Project the linkage graph after checking its estimated size; the caller must drop it
-    with ``drop_projection``."""
-    estimate = gds.graph.project.estimate("Account", LINKAGE_PROJECTION)
-    _check_memory(estimate.bytes_max, "the linkage projection")
-    graph, _ = gds.graph.project.native(projection_name("linkage"), "Account", LINKAGE_PROJECTION, log_progress=False)
-    return graph
+def project_linkage(gds, links: dict | None = None):
+    """Project the whole linkage: the stored LINKED edges and the weak links computed on the way
+    (detect/project_linkage; ``links``: their query parameters, ``linkage.weak_links()`` by default), one
+    undirected ``LINKED`` relationship per account pair with the pair's summed ``weight``, ``strong`` and
+    ``stored``. The caller must drop it with ``drop_projection``."""
+    name = projection_name("linkage")
+    try:
+        if db.run("detect/project_linkage", name=name, **(links or linkage.weak_links()))[0]["relationships"]:
+            db.run("detect/undirected_linkage", name=name)
+        return gds.graph.get(name)
+    except BaseException:
+        if gds.graph.exists(name)["exists"]:
+            gds.graph.get(name).drop(fail_if_missing=False)
+        db.run("detect/unregister_projection", name=name)
+        raise
 
 
 def node_accounts(node_ids) -> dict[int, str]:
@@ -232,48 +236,74 @@ def _leiden_config(params: CommunityParams) -> dict:
                 gamma=params.resolution, max_levels=params.max_levels)
 
 
-def _detect_gds(params: CommunityParams) -> Partition:
+def _detect_gds(params: CommunityParams, links: dict | None) -> Partition:
     gds = db.gds()
-    graph = project_linkage(gds)
+    graph = project_linkage(gds, links)
     try:
+        if not graph.relationship_count():  # nobody shares anything (GDS's Leiden fails on a graph without links)
+            alone = {r["account_id"]: i for i, r in enumerate(db.run("detect/account_ids"))}
+            return Partition(components=alone, communities=dict(alone), engine="gds")
         _check_memory(gds.leiden.estimate(graph, **_leiden_config(params)).bytes_max, "Leiden")
         components = gds.wcc.stream(graph, relationship_weight_property="strong", threshold=0.5,
                                     concurrency=1, log_progress=False)
         communities = gds.leiden.stream(graph, log_progress=False, **_leiden_config(params))
+        accounts = node_accounts(components["nodeId"])
+        node_of = {account: node for node, account in accounts.items()}
+        found: dict[int, list[str]] = defaultdict(list)
+        for node, community in zip(communities["nodeId"], communities["communityId"]):
+            found[int(community)].append(accounts[node])
+        labelled = _labelled(refine(list(found.values()),
+                                    lambda groups: _split_gds(gds, graph.name(), node_of, groups, params), params))
+        cohesion = _gds_cohesion(graph.name(), node_of, labelled, params.min_cluster_size)
+        size = graph.relationship_count() // 2
     finally:
         drop_projection(graph)
-    accounts = node_accounts(components["nodeId"])
-    found: dict[int, list[str]] = defaultdict(list)
-    for node, community in zip(communities["nodeId"], communities["communityId"]):
-        found[int(community)].append(accounts[node])
     return Partition(
         components={accounts[n]: int(c) for n, c in zip(components["nodeId"], components["componentId"])},
-        communities=_labelled(refine(list(found.values()), lambda groups: _split_gds(gds, groups, params), params)),
-        engine="gds",
-    )
+        communities=labelled, engine="gds", cohesion=cohesion, links=size)
 
 
-def _split_gds(gds, groups: list[list[str]], params: CommunityParams) -> list[list[list[str]]]:
-    """GDS Leiden inside each group, all groups in one projection, then ``separate``.
+def _gds_cohesion(name: str, node_of: dict[str, int], communities: dict[str, int], min_size: int) -> dict[str, float]:
+    """Cohesion of the members of communities of at least ``min_size`` accounts (the ones scored)."""
+    sizes: dict[int, int] = defaultdict(int)
+    for community in communities.values():
+        sizes[community] += 1
+    measured = {str(node_of[a]): c for a, c in communities.items() if sizes[c] >= min_size}
+    if not measured:
+        return {}
+    accounts = {node: account for account, node in node_of.items()}
+    return {accounts[r["node"]]: r["cohesion"] for r in db.run("detect/linkage_cohesion", name=name, community=measured)}
+
+
+def _split_gds(gds, name: str, node_of: dict[str, int], groups: list[list[str]],
+               params: CommunityParams) -> list[list[list[str]]]:
+    """GDS Leiden inside each group that has a stored link (the others stay whole, as in ``_Links.inside``),
+    all groups in one projection, then ``separate``. The groups' links are read from the linkage graph
+    ``name`` still in GDS memory (detect/group_links), not from the store.
 
     Each group's weights are divided by its total and Leiden runs with gamma = number of groups: the
     modularity of this union is then the mean of the groups' own modularities, so one run optimises every
     group as if it were alone (the groups share no links, and merging unlinked pieces never gains).
     """
     group_of = {account: i for i, group in enumerate(groups) for account in group}
-    edges: dict[int, list[Edge]] = defaultdict(list)
-    for e in db.run("detect/group_edges", group_of=group_of):
-        edges[e["group"]].append((e["source"], e["target"], e["weight"]))
+    account_of = {node_of[a]: a for a in group_of}
+    found: dict[int, list[Edge]] = defaultdict(list)
+    stored: set[int] = set()
+    for row in db.run("detect/group_links", name=name, group_of={str(node_of[a]): i for a, i in group_of.items()}):
+        found[row["group"]].append((account_of[row["source"]], account_of[row["target"]], row["weight"]))
+        if row["stored"] > 0:
+            stored.add(row["group"])
+    inside = {i: found[i] for i in sorted(stored)}
     parts: dict[int, list[str]] = defaultdict(list)
-    if edges:
-        # the edges just read are projected as parameters (integer ids), not read from the store again
-        totals = {i: total for i, links in edges.items() if (total := sum(w for _, _, w in links)) > 0}
-        accounts = sorted({a for i in totals for e in edges[i] for a in e[:2]})
-        node_of = {account: n for n, account in enumerate(accounts)}
-        pairs = [[node_of[a], node_of[b], weight / total] for i, total in totals.items() for a, b, weight in edges[i]]
-        name = projection_name("groups")
-        db.run("detect/project_pairs", name=name, pairs=pairs)
-        graph = gds.graph.get(name)
+    if inside:
+        # the group's links are projected as parameters (integer ids), not read from the store again
+        totals = {i: total for i, links in inside.items() if (total := sum(w for _, _, w in links)) > 0}
+        accounts = sorted({a for i in totals for e in inside[i] for a in e[:2]})
+        index = {account: n for n, account in enumerate(accounts)}
+        rows = [[index[a], index[b], weight / total] for i, total in totals.items() for a, b, weight in inside[i]]
+        pieces_graph = projection_name("groups")
+        db.run("detect/project_pairs", name=pieces_graph, pairs=rows)
+        graph = gds.graph.get(pieces_graph)
         try:
             pieces = gds.leiden.stream(graph, log_progress=False,
                                        **(_leiden_config(params) | {"gamma": params.resolution * len(totals)}))
@@ -284,24 +314,66 @@ def _split_gds(gds, groups: list[list[str]], params: CommunityParams) -> list[li
     pieces_of: dict[int, list[list[str]]] = defaultdict(list)
     for members in parts.values():
         pieces_of[group_of[members[0]]].append(members)
-    ties = group_ties(groups)
-    return [separate(group, edges[i], pieces_of[i], params.refine_max_conductance, ties[i])
-            for i, group in enumerate(groups)]
+    ties = dict(zip(inside, group_ties([groups[i] for i in inside])))
+    return [separate(group, inside[i], pieces_of[i], params.refine_max_conductance, ties[i]) if i in inside
+            else [group] for i, group in enumerate(groups)]
 
 
 # ---- in-process engine ------------------------------------------------------------------------------------
 
-def linkage_graph() -> ig.Graph:
-    """The linkage as an igraph graph: every account a vertex (``name``), one weighted edge per linked pair."""
+def linkage_graph(links: dict | None = None) -> ig.Graph:
+    """The linkage as an igraph graph: every account a vertex (``name``), one edge per linked pair with the
+    pair's summed ``weight``, ``strong`` and ``stored`` (stored and weak links: detect/linkage_edges)."""
     accounts = [r["account_id"] for r in db.run("detect/account_ids")]
-    edges = db.run("detect/linkage_edges")
+    edges = db.run("detect/linkage_edges", **(links or linkage.weak_links()))
     graph = ig.Graph(n=len(accounts))
     graph.vs["name"] = accounts
     index = {account: i for i, account in enumerate(accounts)}
     graph.add_edges([(index[e["source"]], index[e["target"]]) for e in edges])
-    graph.es["weight"] = [e["weight"] for e in edges]
-    graph.es["strong"] = [e["strong"] for e in edges]
+    for key in ("weight", "strong", "stored"):
+        graph.es[key] = [e[key] for e in edges]
     return graph
+
+
+class _Links:
+    """The in-process engine's pairs as arrays (one row per account pair): account indexes, summed weight,
+    and whether the pair has a stored (non-weak) link; refinement and cohesion read their links from here."""
+
+    def __init__(self, accounts: list[str], one, other, weight, stored):
+        self.accounts = accounts
+        self.index = {account: i for i, account in enumerate(accounts)}
+        self.one, self.other = np.asarray(one, dtype=np.int64), np.asarray(other, dtype=np.int64)
+        self.weight, self.stored = np.asarray(weight, dtype=float), np.asarray(stored, dtype=float)
+
+    def _labels(self, groups: list[list[str]]) -> np.ndarray:
+        label = np.full(len(self.accounts), -1, dtype=np.int64)
+        for i, group in enumerate(groups):
+            label[[self.index[a] for a in group]] = i
+        return label
+
+    def inside(self, groups: list[list[str]]) -> dict[int, list[Edge]]:
+        """Per group number, the links between its members, for the groups where any of them is stored (a
+        group held together by weak links alone, shared addresses, cannot hold a campaign: not refined)."""
+        label = self._labels(groups)
+        g1, g2 = label[self.one], label[self.other]
+        keep = np.flatnonzero((g1 >= 0) & (g1 == g2))
+        with_stored = set(np.unique(g1[keep][self.stored[keep] > 0]).tolist())
+        out: dict[int, list[Edge]] = defaultdict(list)
+        names = self.accounts
+        for row in keep[np.argsort(g1[keep], kind="stable")]:
+            if int(g1[row]) in with_stored:
+                out[int(g1[row])].append((names[self.one[row]], names[self.other[row]], float(self.weight[row])))
+        return dict(out)
+
+    def cohesion(self, communities: dict[str, int]) -> dict[str, float]:
+        """Per linked account: the share of its linkage weight that stays inside its community."""
+        label = np.array([communities.get(a, -1) for a in self.accounts], dtype=np.int64)
+        same = label[self.one] == label[self.other]
+        total = np.bincount(self.one, self.weight, len(self.accounts)) + \
+            np.bincount(self.other, self.weight, len(self.accounts))
+        inside = np.bincount(self.one[same], self.weight[same], len(self.accounts)) + \
+            np.bincount(self.other[same], self.weight[same], len(self.accounts))
+        return {self.accounts[i]: float(inside[i] / total[i]) for i in np.flatnonzero(total > 0)}
 
 
 def _names(graph: ig.Graph, clustering) -> list[list[str]]:
@@ -320,25 +392,29 @@ def leiden(graph: ig.Graph, params: CommunityParams) -> ig.VertexClustering:
         ig.set_random_number_generator(random)
 
 
-def _split_local(graph: ig.Graph, index: dict[str, int], groups: list[list[str]],
+def _split_local(graph: ig.Graph, pairs: _Links, groups: list[list[str]],
                  params: CommunityParams) -> list[list[list[str]]]:
-    """Leiden (igraph) on the linkage inside each group, then ``separate`` with the group's ties."""
+    """Leiden (igraph) on the linkage inside each group that has a stored link, then ``separate`` with the
+    group's ties; the other groups stay whole."""
+    inside = pairs.inside(groups)
+    ties = dict(zip(sorted(inside), group_ties([groups[i] for i in sorted(inside)])))
     pieces = []
-    for members, ties in zip(groups, group_ties(groups)):
-        inside = graph.subgraph([index[a] for a in members])
-        names = inside.vs["name"]
-        edges = [(names[e.source], names[e.target], e["weight"]) for e in inside.es]
-        pieces.append(separate(members, edges, _names(inside, leiden(inside, params)),
-                               params.refine_max_conductance, ties))
+    for i, members in enumerate(groups):
+        if i not in inside:
+            pieces.append([members])
+            continue
+        sub = graph.subgraph([pairs.index[a] for a in members])
+        pieces.append(separate(members, inside[i], _names(sub, leiden(sub, params)),
+                               params.refine_max_conductance, ties[i]))
     return pieces
 
 
-def _detect_local(params: CommunityParams) -> Partition:
-    graph = linkage_graph()
+def _detect_local(params: CommunityParams, links: dict | None) -> Partition:
+    graph = linkage_graph(links)
+    ends = np.array(graph.get_edgelist(), dtype=np.int64).reshape(-1, 2)
+    pairs = _Links(graph.vs["name"], ends[:, 0], ends[:, 1], graph.es["weight"], graph.es["stored"])
     strong = graph.subgraph_edges(graph.es.select(strong_gt=0.5), delete_vertices=False)
-    index = {account: v for v, account in enumerate(graph.vs["name"])}
     found = _names(graph, leiden(graph, params))
-    return Partition(components=_labelled(_names(graph, strong.connected_components())),
-                     communities=_labelled(refine(
-                         found, lambda groups: _split_local(graph, index, groups, params), params)),
-                     engine="local")
+    labelled = _labelled(refine(found, lambda groups: _split_local(graph, pairs, groups, params), params))
+    return Partition(components=_labelled(_names(graph, strong.connected_components())), communities=labelled,
+                     engine="local", cohesion=pairs.cohesion(labelled), links=graph.ecount())

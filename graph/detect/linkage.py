@@ -1,7 +1,11 @@
-"""The linkage graph: weighted (:Account)-[:LINKED]->(:Account) edges built from what accounts share.
+"""The linkage graph: weighted account–account links built from what accounts share.
 
-Both engines read the same edges, so GDS and the in-process engine detect on the same projection, and an
-investigator can ask the database why two accounts are linked (`kind` on every edge).
+Links of every kind but the weak ones are stored as (:Account)-[:LINKED {kind, weight, strong}]->(:Account)
+edges, so an investigator can ask the database why two accounts are linked. Links of the weak kinds
+(``LinkageParams.weak_kinds``: shared addresses and consumer VPNs, most of all pairs) are computed again,
+from the same identifiers by the same included Cypher, whenever the whole linkage is needed: the GDS
+projection (``communities.project_linkage``) and the in-process engine (``communities.linkage_graph``) read
+stored and weak links together, so both engines detect on the same linkage.
 """
 from __future__ import annotations
 
@@ -19,9 +23,10 @@ LINK_BATCH = 10_000
 
 @dataclass(frozen=True)
 class LinkageSummary:
-    edges_by_kind: dict[str, int]
+    edges_by_kind: dict[str, int]  # stored links only
     weight_by_kind: dict[str, float]
     since: str | None = None  # start of the evidence window (None: all history)
+    weak: dict | None = None  # query parameters of the weak links (``weak_links``)
 
     @property
     def edges(self) -> int:
@@ -41,7 +46,12 @@ def build(params: LinkageParams | None = None) -> LinkageSummary:
     families.refresh(params.template_family_bits)
     run_batched("detect/clear_linkage")
     run_batched("detect/link_accounts", batch=LINK_BATCH, **params.cypher_params(since))
-    return summary(since)
+    return summary(since, params)
+
+
+def weak_links(params: LinkageParams | None = None, since: str | None = None) -> dict:
+    """The query parameters that compute the weak links (detect/project_linkage, detect/linkage_edges)."""
+    return (params or LinkageParams()).cypher_params(since, weak=True)
 
 
 def window_start(window_days: float) -> str | None:
@@ -54,6 +64,7 @@ def window_start(window_days: float) -> str | None:
     return (newest.to_native() - timedelta(days=window_days)).isoformat()
 
 
-def summary(since: str | None = None) -> LinkageSummary:
+def summary(since: str | None = None, params: LinkageParams | None = None) -> LinkageSummary:
     rows = db.run("detect/linkage_summary")
-    return LinkageSummary({r["kind"]: r["edges"] for r in rows}, {r["kind"]: r["weight"] for r in rows}, since)
+    return LinkageSummary({r["kind"]: r["edges"] for r in rows}, {r["kind"]: r["weight"] for r in rows}, since,
+                          weak_links(params, since))

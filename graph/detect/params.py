@@ -48,10 +48,15 @@ class LinkageParams:
     # history). A window shows what operators do now: a fleet that moved to new cards separates from the part
     # that kept the old ones, even though the graph remembers both.
     window_days: float = 0.0
+    # Kinds whose links are never stored as LINKED edges: computed again whenever a detection needs the whole
+    # linkage (GDS projection, in-process engine), from the identifiers themselves. Co-use of an address or a
+    # consumer VPN is the bulk of all pairs (70 % of 12.6M at 1M accounts) and never evidence on its own.
+    weak_kinds: tuple[str, ...] = ("ip", "shared_exit", "vpn_network")
 
-    def cypher_params(self, since: str | None = None) -> dict:
-        """Query parameters; ``since`` (ISO datetime or None) is the start of the evidence window."""
-        return {"since": since, "kind_weight": self.kind_weight, "max_members": self.max_members,
+    def cypher_params(self, since: str | None = None, weak: bool = False) -> dict:
+        """Query parameters; ``since`` (ISO datetime or None) is the start of the evidence window; ``weak``:
+        the links of the weak kinds (True) or of every other kind (False)."""
+        return {"since": since, "weak": weak, "weak_kinds": list(self.weak_kinds), "kind_weight": self.kind_weight, "max_members": self.max_members,
                 "strong_kinds": list(self.strong_kinds), "shared_exit_types": list(self.shared_exit_types),
                 "clique_max": self.clique_max,
                 "ip_decay_hours": self.ip_decay_hours, "ip_full_share": self.ip_full_share,

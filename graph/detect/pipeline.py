@@ -75,12 +75,12 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
 
     summary = linkage.build(settings.linkage)
     seconds["linkage"], clock = time.perf_counter() - clock, time.perf_counter()
-    partition = communities.detect(engine, settings.community)
+    partition = communities.detect(engine, settings.community, summary.weak)
     seconds["communities"], clock = time.perf_counter() - clock, time.perf_counter()
     # before anything is persisted, so an unknown seed stops the run cleanly; the leads `detect` lists with
     # their evidence paths come from this walk over the whole linkage (the seeded risk walks shared hard
     # identifiers only, risk.walk_from_seeds)
-    seed_scores = seeded.proximity(seeds, engine) if seeds else None
+    seed_scores = seeded.proximity(seeds, engine, links=summary.weak) if seeds else None
     if seeds:
         seconds["seeds"], clock = time.perf_counter() - clock, time.perf_counter()
 
@@ -107,7 +107,9 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
     db.run("detect/set_learned", run_id=run_id, model=json.dumps(model.summary()) if model else None,
            campaigns=[{"campaign_id": cid, "probability": s.learned_probability} for cid, s in campaigns])
     template_shares = {cid: next(f.value for f in s.features if f.name == "shared_templates") for cid, s in campaigns}
+    members = {a for _, s in campaigns for a in s.members}
     member_rows = db.run("detect/account_scores", run_id=run_id, template_share_by_campaign=template_shares,
+                         cohesion={a: c for a, c in partition.cohesion.items() if a in members},
                          template_quorum=scoring.TEMPLATE_QUORUM,
                          signature_min_share=settings.scoring.signature_min_share,
                          member_min_match=settings.scoring.member_min_match)

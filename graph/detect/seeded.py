@@ -2,7 +2,7 @@
 
 Personalized PageRank over the weighted linkage graph, restarting at the seeds: an account scores high when
 short, heavy chains of shared identifiers lead to it from the seeds (the idea behind SybilRank's short
-random walks). Run after ``linkage.build()`` so LINKED edges exist.
+random walks). Run after ``linkage.build()`` so the stored LINKED edges exist.
 """
 from __future__ import annotations
 
@@ -45,14 +45,18 @@ def read_seeds(path: Path) -> list[str]:
     return seeds
 
 
-def proximity(seeds: list[str], engine: str = "gds", damping: float = 0.85) -> dict[str, float]:
-    """Personalized PageRank mass of every account, restarting at ``seeds`` (which must all be in the graph)."""
+def proximity(seeds: list[str], engine: str = "gds", damping: float = 0.85,
+              links: dict | None = None) -> dict[str, float]:
+    """Personalized PageRank mass of every account, restarting at ``seeds`` (which must all be in the graph),
+    over the whole linkage (``links``: the query parameters of its weak links, ``linkage.weak_links``)."""
     nodes = {r["account_id"]: r["node_id"] for r in db.run("detect/account_nodes", account_ids=seeds)}
     unknown = [s for s in seeds if s not in nodes]
     if unknown:
         raise SeedFileError(f"seed account(s) not in the graph: {', '.join(unknown[:5])}"
                             + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""))
-    return _ppr_gds(list(nodes.values()), damping) if engine == "gds" else _ppr_local(seeds, damping)
+    if engine == "gds":
+        return _ppr_gds(list(nodes.values()), damping, links)
+    return _ppr_local(seeds, damping, links)
 
 
 def rank(seeds: list[str], engine: str = "gds", top: int = 50, damping: float = 0.85,
@@ -74,11 +78,12 @@ def rank(seeds: list[str], engine: str = "gds", top: int = 50, damping: float = 
     return [Lead(a, round(s / best, 4), paths.get(a, [])) for a, s in ranked]
 
 
-def _ppr_gds(source_nodes: list[int], damping: float) -> dict[str, float]:
+def _ppr_gds(source_nodes: list[int], damping: float, links: dict | None) -> dict[str, float]:
     gds = db.gds()
-    graph = communities.project_linkage(gds)
+    graph = communities.project_linkage(gds, links)
     try:
-        result = gds.page_rank.stream(graph, damping_factor=damping, relationship_weight_property="weight",
+        weight = {"relationship_weight_property": "weight"} if graph.relationship_count() else {}  # none: no links
+        result = gds.page_rank.stream(graph, damping_factor=damping, **weight,
                                       source_nodes=source_nodes, concurrency=1, log_progress=False)
     finally:
         communities.drop_projection(graph)
@@ -86,8 +91,8 @@ def _ppr_gds(source_nodes: list[int], damping: float) -> dict[str, float]:
     return {accounts[n]: float(s) for n, s in zip(result["nodeId"], result["score"])}
 
 
-def _ppr_local(seeds: list[str], damping: float) -> dict[str, float]:
-    graph = communities.linkage_graph()
+def _ppr_local(seeds: list[str], damping: float, links: dict | None) -> dict[str, float]:
+    graph = communities.linkage_graph(links)
     index = {name: i for i, name in enumerate(graph.vs["name"])}
     scores = graph.personalized_pagerank(damping=damping, weights="weight" if graph.ecount() else None,
                                          reset_vertices=[index[s] for s in seeds])
