@@ -236,6 +236,48 @@ def _leiden_config(params: CommunityParams) -> dict:
                 gamma=params.resolution, max_levels=params.max_levels)
 
 
+class _Links:
+    """Linked pairs as arrays (one row per account pair): account indexes, summed weight, and whether the pair
+    has a stored (non-weak) link. The in-process engine keeps the whole linkage here; the GDS engine the links
+    inside the first round's refinement groups (later rounds split pieces of those groups)."""
+
+    def __init__(self, accounts: list[str], one, other, weight, stored):
+        self.accounts = accounts
+        self.index = {account: i for i, account in enumerate(accounts)}
+        self.one, self.other = np.asarray(one, dtype=np.int64), np.asarray(other, dtype=np.int64)
+        self.weight, self.stored = np.asarray(weight, dtype=float), np.asarray(stored, dtype=float)
+
+    def _labels(self, groups: list[list[str]]) -> np.ndarray:
+        label = np.full(len(self.accounts), -1, dtype=np.int64)
+        for i, group in enumerate(groups):
+            label[[self.index[a] for a in group]] = i
+        return label
+
+    def inside(self, groups: list[list[str]]) -> dict[int, list[Edge]]:
+        """Per group number, the links between its members, for the groups where any of them is stored (a
+        group held together by weak links alone, shared addresses, cannot hold a campaign: not refined)."""
+        label = self._labels(groups)
+        g1, g2 = label[self.one], label[self.other]
+        keep = np.flatnonzero((g1 >= 0) & (g1 == g2))
+        with_stored = set(np.unique(g1[keep][self.stored[keep] > 0]).tolist())
+        out: dict[int, list[Edge]] = defaultdict(list)
+        names = self.accounts
+        for row in keep[np.argsort(g1[keep], kind="stable")]:
+            if int(g1[row]) in with_stored:
+                out[int(g1[row])].append((names[self.one[row]], names[self.other[row]], float(self.weight[row])))
+        return dict(out)
+
+    def cohesion(self, communities: dict[str, int]) -> dict[str, float]:
+        """Per linked account: the share of its linkage weight that stays inside its community."""
+        label = np.array([communities.get(a, -1) for a in self.accounts], dtype=np.int64)
+        same = label[self.one] == label[self.other]
+        total = np.bincount(self.one, self.weight, len(self.accounts)) + \
+            np.bincount(self.other, self.weight, len(self.accounts))
+        inside = np.bincount(self.one[same], self.weight[same], len(self.accounts)) + \
+            np.bincount(self.other[same], self.weight[same], len(self.accounts))
+        return {self.accounts[i]: float(inside[i] / total[i]) for i in np.flatnonzero(total > 0)}
+
+
 def _detect_gds(params: CommunityParams, links: dict | None) -> Partition:
     gds = db.gds()
     graph = project_linkage(gds, links)
@@ -252,8 +294,9 @@ def _detect_gds(params: CommunityParams, links: dict | None) -> Partition:
         found: dict[int, list[str]] = defaultdict(list)
         for node, community in zip(communities["nodeId"], communities["communityId"]):
             found[int(community)].append(accounts[node])
-        labelled = _labelled(refine(list(found.values()),
-                                    lambda groups: _split_gds(gds, graph.name(), node_of, groups, params), params))
+        known: list[_Links] = []
+        labelled = _labelled(refine(list(found.values()), lambda groups: _split_gds(
+            gds, graph.name(), node_of, groups, params, known), params))
         cohesion = _gds_cohesion(graph.name(), node_of, labelled, params.min_cluster_size)
         size = graph.relationship_count() // 2
     finally:
@@ -275,25 +318,31 @@ def _gds_cohesion(name: str, node_of: dict[str, int], communities: dict[str, int
     return {accounts[r["node"]]: r["cohesion"] for r in db.run("detect/linkage_cohesion", name=name, community=measured)}
 
 
-def _split_gds(gds, name: str, node_of: dict[str, int], groups: list[list[str]],
-               params: CommunityParams) -> list[list[list[str]]]:
-    """GDS Leiden inside each group that has a stored link (the others stay whole, as in ``_Links.inside``),
-    all groups in one projection, then ``separate``. The groups' links are read from the linkage graph
-    ``name`` still in GDS memory (detect/group_links), not from the store.
+def _gds_group_links(name: str, node_of: dict[str, int], groups: list[list[str]]) -> _Links:
+    """The links inside ``groups``, read from the linkage graph ``name`` in GDS memory (detect/group_links:
+    filtered on the server, so only the groups' own links cross the wire)."""
+    accounts = sorted(a for group in groups for a in group)
+    index = {node_of[a]: i for i, a in enumerate(accounts)}
+    group_of = {str(node_of[a]): i for i, group in enumerate(groups) for a in group}
+    rows = db.run("detect/group_links", name=name, group_of=group_of)
+    return _Links(accounts, [index[r["source"]] for r in rows], [index[r["target"]] for r in rows],
+                  [r["weight"] for r in rows], [r["stored"] for r in rows])
+
+
+def _split_gds(gds, name: str, node_of: dict[str, int], groups: list[list[str]], params: CommunityParams,
+               known: list[_Links]) -> list[list[list[str]]]:
+    """GDS Leiden inside each group that has a stored link (the others stay whole: ``_Links.inside``), all
+    groups in one projection, then ``separate``. The groups' links come from the linkage graph ``name``
+    still in GDS memory (``_gds_group_links``, read in the first round and kept), not from the store.
 
     Each group's weights are divided by its total and Leiden runs with gamma = number of groups: the
     modularity of this union is then the mean of the groups' own modularities, so one run optimises every
     group as if it were alone (the groups share no links, and merging unlinked pieces never gains).
     """
+    if not known:  # the first round's groups hold every later round's pieces: one read serves all rounds
+        known.append(_gds_group_links(name, node_of, groups))
+    inside = known[0].inside(groups)
     group_of = {account: i for i, group in enumerate(groups) for account in group}
-    account_of = {node_of[a]: a for a in group_of}
-    found: dict[int, list[Edge]] = defaultdict(list)
-    stored: set[int] = set()
-    for row in db.run("detect/group_links", name=name, group_of={str(node_of[a]): i for a, i in group_of.items()}):
-        found[row["group"]].append((account_of[row["source"]], account_of[row["target"]], row["weight"]))
-        if row["stored"] > 0:
-            stored.add(row["group"])
-    inside = {i: found[i] for i in sorted(stored)}
     parts: dict[int, list[str]] = defaultdict(list)
     if inside:
         # the group's links are projected as parameters (integer ids), not read from the store again
@@ -333,47 +382,6 @@ def linkage_graph(links: dict | None = None) -> ig.Graph:
     for key in ("weight", "strong", "stored"):
         graph.es[key] = [e[key] for e in edges]
     return graph
-
-
-class _Links:
-    """The in-process engine's pairs as arrays (one row per account pair): account indexes, summed weight,
-    and whether the pair has a stored (non-weak) link; refinement and cohesion read their links from here."""
-
-    def __init__(self, accounts: list[str], one, other, weight, stored):
-        self.accounts = accounts
-        self.index = {account: i for i, account in enumerate(accounts)}
-        self.one, self.other = np.asarray(one, dtype=np.int64), np.asarray(other, dtype=np.int64)
-        self.weight, self.stored = np.asarray(weight, dtype=float), np.asarray(stored, dtype=float)
-
-    def _labels(self, groups: list[list[str]]) -> np.ndarray:
-        label = np.full(len(self.accounts), -1, dtype=np.int64)
-        for i, group in enumerate(groups):
-            label[[self.index[a] for a in group]] = i
-        return label
-
-    def inside(self, groups: list[list[str]]) -> dict[int, list[Edge]]:
-        """Per group number, the links between its members, for the groups where any of them is stored (a
-        group held together by weak links alone, shared addresses, cannot hold a campaign: not refined)."""
-        label = self._labels(groups)
-        g1, g2 = label[self.one], label[self.other]
-        keep = np.flatnonzero((g1 >= 0) & (g1 == g2))
-        with_stored = set(np.unique(g1[keep][self.stored[keep] > 0]).tolist())
-        out: dict[int, list[Edge]] = defaultdict(list)
-        names = self.accounts
-        for row in keep[np.argsort(g1[keep], kind="stable")]:
-            if int(g1[row]) in with_stored:
-                out[int(g1[row])].append((names[self.one[row]], names[self.other[row]], float(self.weight[row])))
-        return dict(out)
-
-    def cohesion(self, communities: dict[str, int]) -> dict[str, float]:
-        """Per linked account: the share of its linkage weight that stays inside its community."""
-        label = np.array([communities.get(a, -1) for a in self.accounts], dtype=np.int64)
-        same = label[self.one] == label[self.other]
-        total = np.bincount(self.one, self.weight, len(self.accounts)) + \
-            np.bincount(self.other, self.weight, len(self.accounts))
-        inside = np.bincount(self.one[same], self.weight[same], len(self.accounts)) + \
-            np.bincount(self.other[same], self.weight[same], len(self.accounts))
-        return {self.accounts[i]: float(inside[i] / total[i]) for i in np.flatnonzero(total > 0)}
 
 
 def _names(graph: ig.Graph, clustering) -> list[list[str]]:
