@@ -240,6 +240,7 @@ class AggregateOptions:
     engine: str = "duckdb"  # duckdb | spark
     master: str | None = None  # Spark master URL (None: LINKWATCH_SPARK_MASTER, or what spark-submit set)
     spark_conf: dict[str, str] = field(default_factory=dict)
+    stage: str | None = None  # Spark: URL of a folder every executor reads (default: the local temp folder)
     strict: bool = False
     rejects_path: Path | None = None
     top_ips: int = field(default_factory=lambda: int(setting("LINKWATCH_LOAD_TOP_IPS")))
@@ -300,7 +301,12 @@ def _bundle_networks(conn: duckdb.DuckDBPyConnection) -> list[dict]:
         f"SELECT {', '.join(SEGMENT_COLUMNS)} FROM valid_ip_intel ORDER BY network").fetchall()]
 
 
-def run_aggregate(paths: list[Path], out: Path, options: AggregateOptions) -> AggregateSummary:
+def is_url(path: str | Path) -> bool:
+    """Whether an input is a URL for Spark's Hadoop file systems (s3a://bucket/key, hdfs://..., file:///...)."""
+    return isinstance(path, str) and "://" in path and path.split("://", 1)[0].replace("+", "").isalnum()
+
+
+def run_aggregate(paths: list[Path | str], out: Path, options: AggregateOptions) -> AggregateSummary:
     """Validate the requests under ``paths`` and write their per-account features to ``out`` (Parquet + manifest).
 
     Validation (and its rejects) is the one `linkwatch load` runs, in DuckDB, whichever engine aggregates.
@@ -310,13 +316,21 @@ def run_aggregate(paths: list[Path], out: Path, options: AggregateOptions) -> Ag
 
     started = time.monotonic()
     log = RejectLog()
-    sources = _request_sources(paths, log)
+    urls = [p for p in paths if is_url(p)]
+    if urls and options.engine != "spark":
+        raise LinkwatchError(f"{urls[0]}: a URL input needs --engine spark (its Hadoop file systems read it)")
     rejects_path = options.rejects_path or default_rejects_path()
     partial = _prepare_out(out)
     try:
         with tempfile.TemporaryDirectory(prefix="linkwatch-aggregate-") as tmp:
             work = Path(tmp)
             (work / "staged").mkdir()
+            if urls:  # DuckDB validates on this machine: the files are fetched first (docs/scaling.md)
+                from loaders.spark_aggregate import fetch_inputs
+
+                fetched = iter(fetch_inputs(urls, work / "inputs", options))
+                paths = [next(fetched) if is_url(p) else Path(p) for p in paths]
+            sources = _request_sources([Path(p) for p in paths], log)
             conn = _connect(work)
             try:
                 selects = read_sources(conn, sources, work / "staged", log, options.progress)

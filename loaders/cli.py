@@ -35,7 +35,7 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _aggregate(args: argparse.Namespace) -> int:
-    from loaders.aggregate import AggregateOptions, run_aggregate
+    from loaders.aggregate import AggregateOptions, is_url, run_aggregate
 
     if args.top_ips < 1:
         raise LinkwatchError("--top-ips must be at least 1")
@@ -47,25 +47,26 @@ def _aggregate(args: argparse.Namespace) -> int:
         if not sep or not key.strip():
             raise LinkwatchError(f"--spark-conf {item!r}: expected KEY=VALUE (e.g. spark.executor.memory=4g)")
         conf[key.strip()] = value
-    options = AggregateOptions(engine=args.engine, master=args.master, spark_conf=conf, strict=args.strict,
+    if args.engine != "spark" and args.stage:
+        raise LinkwatchError("--stage applies to --engine spark only")
+    paths = [p if is_url(p) else Path(p) for p in args.paths]
+    options = AggregateOptions(engine=args.engine, master=args.master, spark_conf=conf, stage=args.stage,
+                               strict=args.strict,
                                rejects_path=args.rejects, top_ips=args.top_ips, progress=not args.quiet)
     try:
-        summary = run_aggregate(args.paths, args.out, options)
+        summary = run_aggregate(paths, args.out, options)
     except duckdb.Error as exc:
         raise LinkwatchError(f"DuckDB failed while aggregating: {str(exc).splitlines()[0]}") from exc
     except Exception as exc:  # a failing Spark job arrives as a Py4J error carrying the JVM's stack
         if type(exc).__module__.startswith(("py4j", "pyspark")):
-            raise LinkwatchError(f"Spark failed while aggregating: {_first_line(exc)}") from exc
+            from loaders.spark_aggregate import java_message
+
+            raise LinkwatchError(f"Spark failed while aggregating: {java_message(exc)}") from exc
         raise
     for warning in summary.log.warnings:
         print(f"linkwatch: warning: {warning}", file=sys.stderr)
     print("\n".join(summary.lines()))
     return EXIT_REJECTED if summary.log.any else 0
-
-
-def _first_line(exc: Exception) -> str:
-    text = getattr(exc, "desc", None) or str(exc)
-    return next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -104,8 +105,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "then writes them to Neo4j. The ip_intel of the given bundles gives network and ASN usage. "
                     f"Exit code {EXIT_REJECTED} when anything was rejected (see docs/scaling.md).",
     )
-    aggregate.add_argument("paths", nargs="+", type=Path, metavar="REQUESTS",
-                           help="bundle folders (their requests and ip_intel tables are read) or request files")
+    aggregate.add_argument("paths", nargs="+", metavar="REQUESTS",
+                           help="bundle folders (their requests and ip_intel tables are read) or request files; "
+                                "with --engine spark also URLs Spark reads (s3a://bucket/bundle/, hdfs://...)")
     aggregate.add_argument("--out", type=Path, required=True, metavar="FEATURES",
                            help="folder to write (a new or empty folder, or a features folder to replace)")
     aggregate.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
@@ -115,6 +117,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                 "or the one spark-submit sets)")
     aggregate.add_argument("--spark-conf", action="append", metavar="KEY=VALUE",
                            help="a Spark setting (repeatable), e.g. spark.hadoop.fs.s3a.endpoint=...")
+    aggregate.add_argument("--stage", default=None, metavar="URL",
+                           help="Spark: a folder every executor can read (s3a://bucket/tmp/, hdfs://...) where the "
+                                "validated requests are put for the cluster (default: a local temporary folder)")
     aggregate.add_argument("--strict", action="store_true", help="write no features if any row or file is rejected")
     aggregate.add_argument("--rejects", type=Path, default=None, metavar="PATH",
                            help="where rejected rows are listed (default: a new file under LINKWATCH_HOME/rejects/)")

@@ -99,14 +99,18 @@ def aggregate_with_spark(conn: duckdb.DuckDBPyConnection, work: Path, options: A
         f"COPY (SELECT account_id, ts, ip, model, capability, input_tokens, output_tokens, "
         f"{SIGNED_HASH} AS prompt_hash, prompt_fingerprint FROM valid_requests) "
         f"TO {sql_text(str(stage / 'requests.parquet'))} (FORMAT parquet)")
-    prompt_templates = conn.execute(f"SELECT {SIGNED_HASH} AS prompt_hash, template_id FROM prompt_templates").to_arrow_table()
-    samples = conn.execute("SELECT template_id, sample FROM template_samples").to_arrow_table()
+    prompt_templates = conn.sql(f"SELECT {SIGNED_HASH} AS prompt_hash, template_id FROM prompt_templates").to_arrow_table()
+    samples = conn.sql("SELECT template_id, sample FROM template_samples").to_arrow_table()
     segments = _segment_arrays(conn) if have_intel else None
 
     spark = spark_session(options)
+    staged = _spark_path(stage / "requests.parquet")
     try:
+        if options.stage:  # executors on other machines read the valid requests from a shared file system
+            staged = options.stage.rstrip("/") + f"/linkwatch-requests-{os.getpid()}.parquet"
+            _hadoop_copy(spark, _spark_path(stage / "requests.parquet"), staged)
         # every feature reads the requests again: cached once (spilling to disk beyond memory)
-        spark.read.parquet(_spark_path(stage / "requests.parquet")).persist().createOrReplaceTempView("requests")
+        spark.read.parquet(staged).persist().createOrReplaceTempView("requests")
         spark.createDataFrame(prompt_templates.to_pandas(), "prompt_hash bigint, template_id string") \
             .createOrReplaceTempView("prompt_templates")
         spark.createDataFrame(samples.to_pandas(), "template_id string, sample string") \
@@ -114,11 +118,60 @@ def aggregate_with_spark(conn: duckdb.DuckDBPyConnection, work: Path, options: A
         for table, frame in _features(spark, settings, segments).items():
             began = time.monotonic()
             _collect_into(conn, table, frame)
-            if os.environ.get("LINKWATCH_SPARK_TIMING"):
-                print(f"spark: {table} {time.monotonic() - began:.1f} s", file=sys.stderr)
+            if options.progress:
+                print(f"spark: {table} in {time.monotonic() - began:.1f} s", file=sys.stderr)
     finally:
+        if options.stage:
+            _hadoop_delete(spark, staged)
         if not _submitted():
             spark.stop()
+
+
+def _hadoop_path(spark, url: str):
+    path = spark._jvm.org.apache.hadoop.fs.Path(url)
+    return path, path.getFileSystem(spark._jsc.hadoopConfiguration())
+
+
+def _hadoop_copy(spark, source: str, target: str) -> None:
+    """Copy a file or folder between Hadoop file systems (file://, s3a://, hdfs://, ...) with Spark's settings."""
+    source_path, source_fs = _hadoop_path(spark, source)
+    target_path, target_fs = _hadoop_path(spark, target)
+    spark._jvm.org.apache.hadoop.fs.FileUtil.copy(source_fs, source_path, target_fs, target_path, False, True,
+                                                  spark._jsc.hadoopConfiguration())
+
+
+def _hadoop_delete(spark, url: str) -> None:
+    try:
+        path, fs = _hadoop_path(spark, url)
+        fs.delete(path, True)
+    except Exception:  # cleaning up a stage must not hide the result or the error before it
+        pass
+
+
+def fetch_inputs(urls: list[str], folder: Path, options: AggregateOptions) -> list[Path]:
+    """Copy request/ip_intel files or bundle folders from URLs Spark's Hadoop file systems read (s3a://,
+    hdfs://, ...) into ``folder`` (one sub-folder per URL, named after it), for DuckDB to validate."""
+    spark = spark_session(options)
+    local = []
+    for number, url in enumerate(urls):
+        name = url.rstrip("/").rsplit("/", 1)[-1] or f"input-{number}"
+        target = folder / str(number) / name
+        target.parent.mkdir(parents=True)
+        try:
+            _hadoop_copy(spark, url, target.resolve().as_uri())
+        except Exception as exc:
+            raise LinkwatchError(f"{url}: cannot be read ({java_message(exc)})") from exc
+        local.append(target)
+    return local
+
+
+def java_message(exc: Exception) -> str:
+    """The line of a Py4J/Spark error that says what went wrong (not the JVM's stack)."""
+    text = getattr(exc, "desc", None) or str(exc)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    line = next((ln for ln in lines if ("Exception:" in ln or "Error:" in ln) and not ln.startswith("at ")),
+                lines[0] if lines else type(exc).__name__)
+    return line[:300]
 
 
 def _spark_path(path: Path) -> str:
