@@ -320,6 +320,7 @@ def run_aggregate(paths: list[Path | str], out: Path, options: AggregateOptions)
     if urls and options.engine != "spark":
         raise LinkwatchError(f"{urls[0]}: a URL input needs --engine spark (its Hadoop file systems read it)")
     rejects_path = options.rejects_path or default_rejects_path()
+    given = [str(p) for p in paths]
     partial = _prepare_out(out)
     try:
         with tempfile.TemporaryDirectory(prefix="linkwatch-aggregate-") as tmp:
@@ -368,7 +369,7 @@ def run_aggregate(paths: list[Path | str], out: Path, options: AggregateOptions)
         manifest = {
             "format": FEATURES_FORMAT, "version": FEATURES_VERSION, "engine": options.engine,
             "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "inputs": [str(s.path) for s in sources], "ip_intel": "ip_intel" in tables, "settings": settings,
+            "inputs": given, "files": [str(s.path) for s in sources], "ip_intel": "ip_intel" in tables, "settings": settings,
             "requests": {"read": summary.rows_read, "valid": summary.rows_valid,
                          "rejected": log.rejected_rows["requests"], "files_rejected": log.rejected_files["requests"]},
             "tables": {table: {"file": f"{table}.parquet", "rows": count} for table, count in summary.rows.items()},

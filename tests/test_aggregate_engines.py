@@ -131,7 +131,7 @@ def test_both_engines_write_the_same_features_of_the_demo_world(demo_features):
     assert manifests[0]["tables"] == manifests[1]["tables"]
     assert manifests[0]["requests"] == manifests[1]["requests"]
     assert manifests[0]["requests"]["rejected"] == 0 and manifests[0]["requests"]["valid"] > 1_000_000
-    assert {Path(p).name for p in manifests[0]["inputs"]} == {"requests.csv", "ip_intel.csv"}
+    assert {Path(p).name for p in manifests[0]["files"]} == {"requests.csv", "ip_intel.csv"}
     # the comparison is not vacuous: every table has rows and entropies are not all zero
     assert all(t["rows"] > 0 for t in manifests[0]["tables"].values())
     assert _rows(duck, "account_usage", "hour_entropy > 1")
@@ -216,6 +216,14 @@ def test_loading_features_builds_the_graph_a_plain_load_builds(empty_db, edge_bu
         printed = capsys.readouterr()
         assert "requests.csv: not read" in printed.err
         assert _graph() == plain
+    # or in two loads: the bundle's other tables first, then FEATURES alone
+    db.wipe()
+    db.apply_schema()
+    others = tmp_path / "others"
+    shutil.copytree(edge_bundle, others, ignore=shutil.ignore_patterns("requests.*"))
+    assert main(["load", str(others), "--quiet", "--rejects", str(tmp_path / "others.csv")]) == 0
+    assert main(["load", str(edge_features[1]), "--quiet", "--rejects", str(tmp_path / "alone.csv")]) == 0
+    assert _graph() == plain
 
 
 def test_a_features_folder_that_is_not_one_is_refused_in_one_line(edge_features, edge_bundle, tmp_path, capsys):
