@@ -123,6 +123,8 @@ def demo_features(demo_bundle, tmp_path_factory) -> tuple[Path, Path]:
     return out / "duckdb", out / "spark"
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(1200)  # its fixture runs both engines on 1.2M requests: minutes on a busy 2-core machine
 def test_both_engines_write_the_same_features_of_the_demo_world(demo_features):
     duck, spark = demo_features
     _assert_same(duck, spark, set(FEATURE_TABLES))
