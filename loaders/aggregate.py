@@ -16,9 +16,24 @@ Each output is one GROUP BY over the checked requests or over the (account, ip) 
 """
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
 import duckdb
 
-from loaders.ipintel import matched_sql
+from graph.config import setting
+from graph.errors import LinkwatchError
+from loaders.ipintel import SEGMENT_COLUMNS, build_segments, matched_sql
+from loaders.reading import read_sources
+from loaders.rejects import RejectLog
+from loaders.tables import create_raw_views, discover, sql_text
+from loaders.validate import validate
 from loaders.templates import build_prompt_templates
 
 ISO = "'%Y-%m-%dT%H:%M:%S.%gZ'"
@@ -124,3 +139,253 @@ def aggregate_requests(conn: duckdb.DuckDBPyConnection, top_ips: int, lsh_thresh
             f"CREATE OR REPLACE TABLE account_asns AS SELECT account_id, asn, n, distinct_ips, "
             f"{iso('first_seen')} AS first_seen, {iso('last_seen')} AS last_seen "
             f"FROM ({_top(top_ips, '(SELECT * FROM pair_usage WHERE asn IS NOT NULL)', 'n DESC, asn')})")
+
+
+# ------------------------------------------------------------------ `linkwatch aggregate`: features as Parquet
+
+FEATURES_FORMAT = "linkwatch-features"
+FEATURES_VERSION = 1
+MANIFEST = "manifest.json"
+# every feature table with its columns and DuckDB types (what aggregate_requests creates; both engines write
+# exactly these) and the order its rows are written in
+FEATURE_TABLES: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
+    "account_usage": ((("account_id", "VARCHAR"), ("requests", "BIGINT"), ("input_tokens", "BIGINT"),
+                       ("output_tokens", "BIGINT"), ("active_days", "BIGINT"), ("activity_days", "VARCHAR[]"),
+                       ("activity_counts", "BIGINT[]"), ("hour_profile", "BIGINT[]"), ("hour_entropy", "DOUBLE"),
+                       ("first_request", "VARCHAR"), ("last_request", "VARCHAR"), ("distinct_ips", "BIGINT"),
+                       ("models", "VARCHAR[]"), ("model_counts", "BIGINT[]"), ("capabilities", "VARCHAR[]"),
+                       ("capability_counts", "BIGINT[]")), "account_id"),
+    "account_ips": ((("account_id", "VARCHAR"), ("ip", "VARCHAR"), ("n", "BIGINT"), ("first_seen", "VARCHAR"),
+                     ("last_seen", "VARCHAR")), "account_id, ip"),
+    "templates": ((("template_id", "VARCHAR"), ("requests", "BIGINT"), ("accounts", "BIGINT"),
+                   ("sample", "VARCHAR")), "template_id"),
+    "account_templates": ((("account_id", "VARCHAR"), ("template_id", "VARCHAR"), ("n", "BIGINT"),
+                           ("first_seen", "VARCHAR"), ("last_seen", "VARCHAR")), "account_id, template_id"),
+    "models": ((("name", "VARCHAR"), ("first_seen", "VARCHAR")), "name"),
+    "account_models": ((("account_id", "VARCHAR"), ("model", "VARCHAR"), ("requests", "BIGINT"),
+                        ("first_seen", "VARCHAR"), ("last_seen", "VARCHAR"), ("days", "VARCHAR[]"),
+                        ("counts", "BIGINT[]")), "account_id, model"),
+    "account_networks": ((("account_id", "VARCHAR"), ("proxy_network", "VARCHAR"), ("n", "BIGINT"),
+                          ("distinct_ips", "BIGINT"), ("first_seen", "VARCHAR"), ("last_seen", "VARCHAR")),
+                         "account_id, proxy_network"),
+    "account_asns": ((("account_id", "VARCHAR"), ("asn", "BIGINT"), ("n", "BIGINT"), ("distinct_ips", "BIGINT"),
+                      ("first_seen", "VARCHAR"), ("last_seen", "VARCHAR")), "account_id, asn"),
+}
+NETWORK_FEATURES = ("account_networks", "account_asns")
+
+
+def feature_columns(table: str) -> str:
+    """SQL column definitions of a feature table (``name TYPE, ...``)."""
+    return ", ".join(f"{name} {kind}" for name, kind in FEATURE_TABLES[table][0])
+
+
+def write_features(conn: duckdb.DuckDBPyConnection, out: Path, have_intel: bool) -> dict[str, int]:
+    """Copy the feature tables (in their declared types and row order) to ``out/<table>.parquet``."""
+    rows = {}
+    for table, (columns, order) in FEATURE_TABLES.items():
+        if table in NETWORK_FEATURES and not have_intel:
+            continue
+        select = ", ".join(f"{name}::{kind} AS {name}" for name, kind in columns)
+        conn.execute(f"COPY (SELECT {select} FROM {table} ORDER BY {order}) "
+                     f"TO {sql_text(str(out / (table + '.parquet')))} (FORMAT parquet)")
+        rows[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    return rows
+
+
+def is_features_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder `linkwatch aggregate` wrote (it holds a manifest.json)."""
+    return path.is_dir() and (path / MANIFEST).is_file()
+
+
+def read_manifest(folder: Path) -> dict:
+    """The manifest of a FEATURES folder, checked: format, version and every table file it names."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LinkwatchError(f"{folder / MANIFEST}: not a readable features manifest ({exc})") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FEATURES_FORMAT:
+        raise LinkwatchError(f"{folder / MANIFEST}: not a features manifest (format must be {FEATURES_FORMAT!r})")
+    if manifest.get("version") != FEATURES_VERSION:
+        raise LinkwatchError(f"{folder / MANIFEST}: features format version {manifest.get('version')!r} is not "
+                             f"supported (this linkwatch reads version {FEATURES_VERSION}); run linkwatch aggregate again")
+    tables = manifest.get("tables")
+    if not isinstance(tables, dict) or not set(FEATURE_TABLES) - set(NETWORK_FEATURES) <= set(tables) \
+            or not set(tables) <= set(FEATURE_TABLES):
+        raise LinkwatchError(f"{folder / MANIFEST}: the tables listed are not the feature tables "
+                             f"({', '.join(FEATURE_TABLES)})")
+    for table in tables:
+        if not (folder / f"{table}.parquet").is_file():
+            raise LinkwatchError(f"{folder / (table + '.parquet')}: missing (the manifest lists it)")
+    return manifest
+
+
+def register_features(conn: duckdb.DuckDBPyConnection, folder: Path, manifest: dict) -> None:
+    """Create the feature tables in ``conn`` from a FEATURES folder; network tables it lacks are empty."""
+    for table in FEATURE_TABLES:
+        columns = FEATURE_TABLES[table][0]
+        if table in manifest["tables"]:
+            path = sql_text(str(folder / f"{table}.parquet"))
+            select = ", ".join(f"{name}::{kind} AS {name}" for name, kind in columns)
+            try:
+                conn.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {select} FROM read_parquet({path})")
+            except duckdb.Error as exc:
+                raise LinkwatchError(f"{folder / (table + '.parquet')}: not the feature table linkwatch aggregate "
+                                     f"writes ({str(exc).splitlines()[0]})") from exc
+        else:
+            conn.execute(f"CREATE OR REPLACE TABLE {table} ({feature_columns(table)})")
+
+
+@dataclass
+class AggregateOptions:
+    engine: str = "duckdb"  # duckdb | spark
+    master: str | None = None  # Spark master URL (None: LINKWATCH_SPARK_MASTER, or what spark-submit set)
+    spark_conf: dict[str, str] = field(default_factory=dict)
+    stage: str | None = None  # Spark: URL of a folder every executor reads (default: the local temp folder)
+    strict: bool = False
+    rejects_path: Path | None = None
+    top_ips: int = field(default_factory=lambda: int(setting("LINKWATCH_LOAD_TOP_IPS")))
+    progress: bool = True
+
+
+@dataclass
+class AggregateSummary:
+    rows_read: int
+    rows_valid: int
+    log: RejectLog
+    rows: dict[str, int]  # feature table -> rows written (empty when nothing was written)
+    out: Path
+    rejects_path: Path
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        out = [f"requests: {self.rows_read:,} read, {self.rows_valid:,} valid, "
+               f"{self.log.rejected_rows['requests']:,} rejected, {self.log.rejected_files['requests']} file(s) rejected"]
+        if self.rows:
+            out += [f"{table:<18} {count:>12,} rows" for table, count in self.rows.items()]
+            out.append(f"features: {self.out}")
+        else:
+            out.append("features: nothing written (--strict and input was rejected)")
+        out.append(f"rejects: {self.rejects_path}" if self.log.any else "rejects: none")
+        out.append(f"seconds: {self.seconds:.1f}")
+        return out
+
+
+def _request_sources(paths: list[Path], log: RejectLog) -> list:
+    """The requests and ip_intel files under ``paths``; the bundle's other tables are left to `linkwatch load`."""
+    sources = []
+    for source in discover(paths, log):
+        if source.table in ("requests", "ip_intel"):
+            sources.append(source)
+        else:
+            log.warnings.append(f"{source.path}: not read ({source.table} is loaded by linkwatch load, not aggregated)")
+    if not any(s.table == "requests" for s in sources):
+        raise LinkwatchError("no requests table found: give bundle folders or requests files "
+                             "(requests.csv, .csv.gz, .jsonl, .parquet or a requests/ folder of parts)")
+    return sources
+
+
+def _prepare_out(out: Path) -> Path:
+    """A fresh folder next to ``out`` to write into; it replaces ``out`` only once complete."""
+    if out.exists() and not is_features_folder(out) and (not out.is_dir() or any(out.iterdir())):
+        raise LinkwatchError(f"{out}: exists and is not a features folder (give a new or empty folder)")
+    partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir(parents=True)
+    return partial
+
+
+def _bundle_networks(conn: duckdb.DuckDBPyConnection) -> list[dict]:
+    """The bundle's own ip_intel networks as segment inputs (as `linkwatch load` reads them into an empty graph)."""
+    return [dict(zip(SEGMENT_COLUMNS, row)) for row in conn.execute(
+        f"SELECT {', '.join(SEGMENT_COLUMNS)} FROM valid_ip_intel ORDER BY network").fetchall()]
+
+
+def is_url(path: str | Path) -> bool:
+    """Whether an input is a URL for Spark's Hadoop file systems (s3a://bucket/key, hdfs://..., file:///...)."""
+    return isinstance(path, str) and "://" in path and path.split("://", 1)[0].replace("+", "").isalnum()
+
+
+def run_aggregate(paths: list[Path | str], out: Path, options: AggregateOptions) -> AggregateSummary:
+    """Validate the requests under ``paths`` and write their per-account features to ``out`` (Parquet + manifest).
+
+    Validation (and its rejects) is the one `linkwatch load` runs, in DuckDB, whichever engine aggregates.
+    Network and ASN usage come from the ip_intel of the same inputs (none: no network tables).
+    """
+    from loaders.pipeline import _connect, default_rejects_path  # the load's DuckDB settings and rejects place
+
+    started = time.monotonic()
+    log = RejectLog()
+    urls = [p for p in paths if is_url(p)]
+    if urls and options.engine != "spark":
+        raise LinkwatchError(f"{urls[0]}: a URL input needs --engine spark (its Hadoop file systems read it)")
+    rejects_path = options.rejects_path or default_rejects_path()
+    given = [str(p) for p in paths]
+    partial = _prepare_out(out)
+    try:
+        with tempfile.TemporaryDirectory(prefix="linkwatch-aggregate-") as tmp:
+            work = Path(tmp)
+            (work / "staged").mkdir()
+            if urls:  # DuckDB validates on this machine: the files are fetched first (docs/scaling.md)
+                from loaders.spark_aggregate import fetch_inputs
+
+                fetched = iter(fetch_inputs(urls, work / "inputs", options))
+                paths = [next(fetched) if is_url(p) else Path(p) for p in paths]
+            sources = _request_sources([Path(p) for p in paths], log)
+            conn = _connect(work)
+            try:
+                selects = read_sources(conn, sources, work / "staged", log, options.progress)
+                create_raw_views(conn, selects)
+                tables = set(selects)
+                rows_read = validate(conn, tables, log)
+                read = rows_read.get("requests", 0) + log.rejected_on_read.get("requests", 0)
+                valid = conn.execute("SELECT count(*) FROM valid_requests").fetchall()[0][0] if "requests" in tables else 0
+                summary = AggregateSummary(read, valid, log, {}, out, rejects_path)
+                if log.any:
+                    log.write(conn, rejects_path)
+                if options.strict and log.any:
+                    shutil.rmtree(partial)
+                    summary.seconds = time.monotonic() - started
+                    return summary
+                if "requests" not in tables:  # every requests file was rejected whole
+                    conn.execute("CREATE TABLE valid_requests AS SELECT * FROM (SELECT NULL::TIMESTAMPTZ AS ts, "
+                                 "NULL::VARCHAR AS account_id, NULL::VARCHAR AS ip, NULL::VARCHAR AS model, "
+                                 "NULL::BIGINT AS input_tokens, NULL::BIGINT AS output_tokens, NULL::UBIGINT AS prompt_hash, "
+                                 "NULL::VARCHAR AS prompt_fingerprint, NULL::VARCHAR AS capability) WHERE false")
+                    conn.execute("CREATE VIEW raw_requests AS SELECT NULL::VARCHAR AS prompt WHERE false")
+                segments = build_segments(conn, _bundle_networks(conn)) if "ip_intel" in tables else 0
+                have_intel = segments > 0
+                settings = _aggregate_settings(options)
+                if options.engine == "spark":
+                    from loaders.spark_aggregate import aggregate_with_spark
+
+                    aggregate_with_spark(conn, work, options, settings, have_intel)
+                else:
+                    aggregate_requests(conn, options.top_ips, settings["lsh_threshold"], settings["lsh_max_texts"],
+                                       settings["min_template_accounts"], have_intel)
+                summary.rows = write_features(conn, partial, have_intel)
+            finally:
+                conn.close()
+        manifest = {
+            "format": FEATURES_FORMAT, "version": FEATURES_VERSION, "engine": options.engine,
+            "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "inputs": given, "files": [str(s.path) for s in sources], "ip_intel": "ip_intel" in tables, "settings": settings,
+            "requests": {"read": summary.rows_read, "valid": summary.rows_valid,
+                         "rejected": log.rejected_rows["requests"], "files_rejected": log.rejected_files["requests"]},
+            "tables": {table: {"file": f"{table}.parquet", "rows": count} for table, count in summary.rows.items()},
+        }
+        (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        partial.rename(out)
+    finally:
+        if partial.exists():
+            shutil.rmtree(partial)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _aggregate_settings(options: AggregateOptions) -> dict:
+    return {"top_ips": options.top_ips, "lsh_threshold": float(setting("LINKWATCH_LOAD_LSH_THRESHOLD")),
+            "lsh_max_texts": int(setting("LINKWATCH_LOAD_LSH_MAX_TEXTS")),
+            "min_template_accounts": int(setting("LINKWATCH_LOAD_MIN_TEMPLATE_ACCOUNTS"))}

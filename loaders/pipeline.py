@@ -15,8 +15,9 @@ import duckdb
 import pyarrow as pa
 
 from graph import db
+from graph.errors import LinkwatchError
 from loaders import neo4j_writer
-from loaders.aggregate import aggregate_requests, iso
+from loaders.aggregate import aggregate_requests, is_features_folder, iso, read_manifest, register_features
 from loaders.formats import EXTERNAL_FORMATS, external_sources, mapped_sources
 from loaders.ipintel import SEGMENT_COLUMNS, build_segments, matched_sql
 from loaders.reading import read_sources
@@ -116,7 +117,12 @@ def load(paths: list[Path], options: LoadOptions) -> Summary:
     """Load bundle tables or external files into Neo4j; see docs/data-format.md."""
     started = time.monotonic()
     log = RejectLog()
-    sources = _sources(paths, options, log)
+    features, paths = _features_folder(paths, options)
+    sources = _sources(paths, options, log) if paths else []
+    if features is not None:  # its request features stand for the requests of the other paths
+        for source in (s for s in sources if s.table == "requests"):
+            log.warnings.append(f"{source.path}: not read (the request features come from {features[0]})")
+        sources = [s for s in sources if s.table != "requests"]
     rejects_path = options.rejects_path or default_rejects_path()
     with tempfile.TemporaryDirectory(prefix="linkwatch-load-") as tmp:
         work = Path(tmp)
@@ -132,34 +138,53 @@ def load(paths: list[Path], options: LoadOptions) -> Summary:
             for table, rejected in log.rejected_on_read.items():
                 rows_read[table] = rows_read.get(table, 0) + rejected
             keys = {t: conn.execute(f"SELECT count(*) FROM valid_{t}").fetchall()[0][0] for t in tables}
+            if features is not None:
+                folder, manifest = features
+                register_features(conn, folder, manifest)
+                tables.add("requests")
+                rows_read["requests"] = manifest["requests"]["read"]
+                rows_loaded["requests"] = manifest["requests"]["valid"]
             summary = Summary(rows_read, rows_loaded, log, neo4j_writer.WriteStats(), written=False, keys=keys,
                               rejects_path=rejects_path)
             if log.any:  # first, so the rejects are there even when the server then fails
                 summary.reasons = log.write(conn, rejects_path)
             if not (options.strict and log.any):
-                _write_graph(conn, tables, options, summary)
+                _write_graph(conn, tables, options, summary, aggregated=features is not None)
         finally:
             conn.close()
     summary.seconds = time.monotonic() - started
     return summary
 
 
-def _write_graph(conn: duckdb.DuckDBPyConnection, tables: set[str], options: LoadOptions, summary: Summary) -> None:
+def _features_folder(paths: list[Path], options: LoadOptions) -> tuple[tuple[Path, dict] | None, list[Path]]:
+    """The FEATURES folder among ``paths`` (written by `linkwatch aggregate`) with its manifest, and the other paths."""
+    folders = [p for p in paths if is_features_folder(p)]
+    if not folders:
+        return None, paths
+    if len(folders) > 1:
+        raise LinkwatchError(f"{len(folders)} features folders given: load one at a time")
+    if options.mapping is not None or options.fmt != "bundle":
+        raise LinkwatchError(f"{folders[0]}: a features folder cannot be combined with --mapping or --format")
+    return (folders[0], read_manifest(folders[0])), [p for p in paths if p != folders[0]]
+
+
+def _write_graph(conn: duckdb.DuckDBPyConnection, tables: set[str], options: LoadOptions, summary: Summary,
+                 aggregated: bool = False) -> None:
     db.verify()
     db.apply_schema()
     with neo4j_writer.Writer(summary.stats, options.batch_size, options.progress,
                              single_transaction=options.strict) as writer:
-        _write_tables(conn, tables, options, writer)
+        _write_tables(conn, tables, options, writer, aggregated)
         counts = writer.read("graph_counts")[0]
     summary.graph_nodes, summary.graph_relationships = counts["nodes"], counts["relationships"]
     summary.written = True
 
 
 def _write_tables(conn: duckdb.DuckDBPyConnection, tables: set[str], options: LoadOptions,
-                  writer: neo4j_writer.Writer) -> None:
+                  writer: neo4j_writer.Writer, aggregated: bool = False) -> None:
     has_ips = "requests" in tables or "links" in tables or "ip_intel" in tables
     have_intel = has_ips and _build_networks(conn, "ip_intel" in tables, writer) > 0
-    if "requests" in tables:
+    if "requests" in tables and not aggregated:  # else the feature tables came from a FEATURES folder
         aggregate_requests(conn, options.top_ips, float(setting("LINKWATCH_LOAD_LSH_THRESHOLD")),
                            int(setting("LINKWATCH_LOAD_LSH_MAX_TEXTS")),
                            int(setting("LINKWATCH_LOAD_MIN_TEMPLATE_ACCOUNTS")), have_intel)
