@@ -2,8 +2,10 @@
 gives exactly the graph the transactional load gives (every node's labels and properties with their types, every
 relationship's type, endpoints and properties), and later transactional loads on top of it change nothing.
 
-These tests stop and restart this worker's test server (the bulk path does): they run with the tests that
-change the demo world, and leave the database for the next one to reload."""
+These tests wipe, stop and restart this worker's test server (the bulk path does). They are not marked
+``changes_demo_world``: like every other module that wipes the database they run after the demo world's tests
+(tests/conftest.py), so no demo test has to load the world again after them; the first one loads the demo world
+three times, hence its time limit."""
 from __future__ import annotations
 
 import contextlib
@@ -19,7 +21,7 @@ from app.cli import main
 from graph import db
 from loaders.spec import EXIT_REJECTED
 
-pytestmark = pytest.mark.changes_demo_world
+pytestmark = pytest.mark.timeout(2400)
 
 # the property (or properties) that identify a node of each label (docs/graph-model.md)
 NODE_KEYS = {"Account": ("account_id",), "PaymentMethod": ("value",), "IP": ("value",), "Device": ("value",),
