@@ -347,11 +347,9 @@ class CsvWriter:
                 return candidate
         raise NotImportable("every array delimiter candidate occurs inside some array element")
 
-    def _copy(self, kind: str, name: str, selects: list[tuple[str, list[str]]], headers: list[str]) -> None:
-        """One file per label or type: UNION ALL of the selects, every string column quoted."""
+    def _copy(self, kind: str, name: str, sql: str, strings: list[str], headers: list[str]) -> None:
+        """One file per label or type (header line first), every string column quoted."""
         path = self.folder / f"{kind}-{len(self.files):02d}-{name}.csv"
-        sql = " UNION ALL BY NAME ".join(s for s, _ in selects) if len(selects) > 1 else selects[0][0]
-        strings = sorted({h for _, hs in selects for h in hs})
         quote = ", ".join(_header(h) for h in strings)
         # once, in the column order of the header; then written and counted
         self.conn.execute(f"CREATE OR REPLACE TEMP TABLE bulk_file AS SELECT "
@@ -410,7 +408,7 @@ class CsvWriter:
             joins.append(f"LEFT JOIN (SELECT DISTINCT ({source.key})::VARCHAR AS k, {', '.join(columns)} "
                          f"FROM bulk_{source.statement} WHERE {source.where}) {alias} ON {alias}.k = keys.k")
         sql = f"SELECT {', '.join(items)} FROM ({keys}) keys {' '.join(joins)}"
-        self._copy("nodes", spec.label, [(sql, strings)], headers)
+        self._copy("nodes", spec.label, sql, strings, headers)
 
     @staticmethod
     def _key_value(spec: NodeSpec, source: Source) -> str:
@@ -432,7 +430,7 @@ class CsvWriter:
             if kind in ("string", "datetime") or kind.endswith("[]"):
                 strings.append(header)
         sql = f"SELECT {', '.join(items)} FROM bulk_{rel.statement} WHERE {rel.where}"
-        self._copy("relationships", rel.type, [(sql, strings)], headers)
+        self._copy("relationships", rel.type, sql, strings, headers)
 
     def write_all(self) -> list[ImportFile]:
         self.check()

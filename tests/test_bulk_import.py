@@ -216,3 +216,21 @@ def test_auto_loads_a_small_first_load_transactionally(tmp_path, _server_ready, 
     printed = _load(str(bundle), "--rejects", str(tmp_path / "rejects.csv"))
     assert "neo4j-admin" not in printed
     assert "relationships created" in printed and db.run("load/graph_counts")[0]["nodes"] > 3
+
+
+def test_a_server_named_by_neo4j_uri_is_never_stopped(tmp_path, _server_ready, monkeypatch, capsys):
+    from graph.config import connection
+
+    managed = connection()
+    bundle = tmp_path / "bundle"
+    _hostile_bundle(bundle, ["acc-1", "acc-2", "acc-3"], ["Org"], ["a@example.org"], ["m-1"])
+    db.wipe()
+    # the same server, but named the way a user names their own: Linkwatch may not stop it
+    monkeypatch.setenv("NEO4J_URI", managed.uri)
+    monkeypatch.setenv("NEO4J_PASSWORD", managed.password)
+    monkeypatch.setenv("LINKWATCH_LOAD_BULK_MIN_ROWS", "1")
+    assert main(["load", str(bundle), "--bulk", "always", "--quiet", "--rejects", str(tmp_path / "r.csv")]) == 2
+    assert "--bulk always needs the managed Neo4j" in capsys.readouterr().err
+    assert db.run("load/graph_counts")[0]["nodes"] == 0
+    printed = _load(str(bundle), "--rejects", str(tmp_path / "r.csv"))  # auto: transactional
+    assert "neo4j-admin" not in printed and db.run("load/graph_counts")[0]["nodes"] > 3
