@@ -39,6 +39,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "LINKWATCH_LOAD_WRAPPER_BRANCHING": ("8", "effective number of different next words at which a wrapper's fixed instruction ends and its payload begins"),
     "LINKWATCH_LOAD_WRAPPER_JACCARD": ("0.5", "Jaccard similarity (word 3-grams) above which two wrapper skeletons are one template family (paraphrased instructions)"),
     "LINKWATCH_LOAD_MIN_TEMPLATE_ACCOUNTS": ("2", "a prompt template is stored only when at least this many accounts sent it (one account's own prompts link nobody)"),
+    "LINKWATCH_LOAD_BULK_MIN_ROWS": ("300000", "linkwatch load --bulk auto: rows to write (after aggregation) from which a first load into an empty managed database goes through neo4j-admin database import instead of transactions (below it the server restart costs more than it saves)"),
+    "LINKWATCH_LOAD_BULK_MEMORY": ("1g", "off-heap memory neo4j-admin database import may use during a bulk first load (--max-off-heap-memory)"),
     "LINKWATCH_LOAD_MAX_VALUE_BYTES": ("4096", "longest value (UTF-8 bytes) a loaded row may hold in any stored column; longer ones are rejected before writing (Neo4j refuses index keys over about 8 KB)"),
     "LINKWATCH_LOAD_MAX_LINE_BYTES": ("16777216", "longest physical line (bytes, after decompression) a CSV/JSONL file may hold; a longer line is rejected without being held in memory"),
     "LINKWATCH_LOAD_MAX_JSON_DEPTH": ("64", "deepest nesting of arrays/objects in a JSONL line; a deeper line is rejected before it is parsed"),

@@ -23,7 +23,7 @@ def _load(args: argparse.Namespace) -> int:
         raise LinkwatchError("--batch-size and --top-ips must be at least 1")
     options = LoadOptions(fmt=args.format, mapping=args.mapping, strict=args.strict, rejects_path=args.rejects,
                           prefer=args.prefer, batch_size=args.batch_size, top_ips=args.top_ips,
-                          progress=not args.quiet)
+                          progress=not args.quiet, bulk=args.bulk)
     try:
         summary = load(args.paths, options)
     except duckdb.Error as exc:
@@ -94,6 +94,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="rows per Neo4j transaction (LINKWATCH_LOAD_BATCH_SIZE)")
     load.add_argument("--top-ips", type=int, default=int(setting("LINKWATCH_LOAD_TOP_IPS")),
                       help="USED_IP relationships kept per account (LINKWATCH_LOAD_TOP_IPS)")
+    load.add_argument("--bulk", choices=("auto", "always", "never"), default="auto",
+                      help="first load into an empty managed database by neo4j-admin database import (stops and "
+                           "restarts the server): auto = when it has at least LINKWATCH_LOAD_BULK_MIN_ROWS rows "
+                           "to write (default), always, never")
     load.add_argument("--quiet", action="store_true", help="no progress bars")
     load.set_defaults(handler=_load)
 

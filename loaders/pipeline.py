@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from graph import db
 from graph.errors import LinkwatchError
-from loaders import neo4j_writer
+from loaders import bulk_import, neo4j_writer
 from loaders.aggregate import aggregate_requests, is_features_folder, iso, read_manifest, register_features
 from loaders.formats import EXTERNAL_FORMATS, external_sources, mapped_sources
 from loaders.ipintel import SEGMENT_COLUMNS, build_segments, matched_sql
@@ -38,6 +38,7 @@ class LoadOptions:
     batch_size: int = field(default_factory=lambda: int(setting("LINKWATCH_LOAD_BATCH_SIZE")))
     top_ips: int = field(default_factory=lambda: int(setting("LINKWATCH_LOAD_TOP_IPS")))
     progress: bool = True
+    bulk: str = "never"  # auto | always | never: first load into an empty managed database by neo4j-admin import
 
 
 def default_rejects_path() -> Path:
@@ -65,6 +66,7 @@ class Summary:
     seconds: float = 0.0
     graph_nodes: int | None = None
     graph_relationships: int | None = None
+    bulk_phases: dict[str, float] = field(default_factory=dict)  # seconds per phase when imported in bulk
 
     def lines(self, rejects_path: Path | None = None) -> list[str]:
         rejects_path = rejects_path or self.rejects_path
@@ -80,6 +82,9 @@ class Summary:
                        f"{c['relationships_deleted']:,} deleted, {c['properties_set']:,} properties set "
                        f"(existing nodes and relationships are updated in place)")
             out.append(f"graph now: {self.graph_nodes:,} nodes, {self.graph_relationships:,} relationships")
+            if self.bulk_phases:
+                out.append("written by neo4j-admin database import (empty database): "
+                           + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.bulk_phases.items()))
         else:
             out.append("neo4j: nothing written (--strict and input was rejected)")
         if self.reasons:
@@ -149,7 +154,7 @@ def load(paths: list[Path], options: LoadOptions) -> Summary:
             if log.any:  # first, so the rejects are there even when the server then fails
                 summary.reasons = log.write(conn, rejects_path)
             if not (options.strict and log.any):
-                _write_graph(conn, tables, options, summary, aggregated=features is not None)
+                _write_graph(conn, tables, options, summary, work, aggregated=features is not None)
         finally:
             conn.close()
     summary.seconds = time.monotonic() - started
@@ -169,12 +174,33 @@ def _features_folder(paths: list[Path], options: LoadOptions) -> tuple[tuple[Pat
 
 
 def _write_graph(conn: duckdb.DuckDBPyConnection, tables: set[str], options: LoadOptions, summary: Summary,
-                 aggregated: bool = False) -> None:
+                 work: Path, aggregated: bool = False) -> None:
     db.verify()
+    # an empty managed database may be written by neo4j-admin import (loaders/bulk_import.py): the same rows,
+    # recorded first, then imported or (too few to pay for the restart) sent as usual
+    recorder = bulk_import.recorder_for(conn, options.bulk)
+    if recorder is not None:
+        _write_tables(conn, tables, options, recorder, aggregated)
+        if bulk_import.pays(recorder, options.bulk):
+            try:
+                summary.bulk_phases = bulk_import.load(conn, recorder, work / "bulk", summary.stats,
+                                                       log=print if options.progress else lambda *_: None)
+            except bulk_import.NotImportable as exc:
+                if options.bulk == "always":
+                    raise LinkwatchError(f"--bulk always: these rows cannot be imported unchanged ({exc}); "
+                                         "nothing was written: use --bulk auto or never") from exc
+            else:
+                counts = neo4j_writer.read("graph_counts")[0]
+                summary.graph_nodes, summary.graph_relationships = counts["nodes"], counts["relationships"]
+                summary.written = True
+                return
     db.apply_schema()
     with neo4j_writer.Writer(summary.stats, options.batch_size, options.progress,
                              single_transaction=options.strict) as writer:
-        _write_tables(conn, tables, options, writer, aggregated)
+        if recorder is None:
+            _write_tables(conn, tables, options, writer, aggregated)
+        else:
+            recorder.replay(writer)
         counts = writer.read("graph_counts")[0]
     summary.graph_nodes, summary.graph_relationships = counts["nodes"], counts["relationships"]
     summary.written = True

@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from graph.config import setting
 from graph.errors import LinkwatchError
-from loaders.aggregate import FEATURE_TABLES, NETWORK_FEATURES, AggregateOptions
+from loaders.aggregate import FEATURE_TABLES, AggregateOptions
 from loaders.tables import sql_text
 from loaders.templates import build_prompt_templates
 
