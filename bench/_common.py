@@ -1,12 +1,26 @@
-"""Helpers shared by the benchmarks: which code was measured and on what machine."""
+"""Helpers shared by the benchmarks: which code was measured, on what machine, and where results go."""
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "RESULTS.md"
+
+
+def publish(outcome: dict, json_path: Path | None, append_results: bool) -> None:
+    """Print the outcome as JSON, write it to ``json_path`` if given, and append its ``markdown`` section to
+    bench/RESULTS.md when asked."""
+    text = json.dumps(outcome, indent=2, default=str)
+    print(text)
+    if json_path:
+        json_path.write_text(text + "\n")
+    if append_results:
+        with RESULTS.open("a", encoding="utf-8") as handle:
+            handle.write(outcome["markdown"])
 
 
 def commit() -> str:

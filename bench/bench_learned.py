@@ -27,7 +27,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench_robustness import RESULTS, _commit
+from _common import commit, publish  # bench/ is the script's folder, first on sys.path
 
 from app.cli import main as linkwatch
 from graph import db
@@ -122,19 +122,14 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the JSON result to this file")
     parser.add_argument("--append-results", action="store_true", help="append the summary to bench/RESULTS.md")
     args = parser.parse_args()
-    outcome = {"commit": _commit(), "arguments": vars(args), "worlds": []}
+    outcome = {"commit": commit(), "arguments": vars(args), "worlds": []}
     with tempfile.TemporaryDirectory(prefix="lw-bench-learned-") as workdir:
         for index in range(args.worlds):
             outcome["worlds"].append(run_world(args, args.first_seed + index, Path(workdir)))
             if args.json:
                 args.json.write_text(json.dumps(outcome, indent=2, default=str) + "\n")
     outcome["markdown"] = markdown(args, outcome)
-    print(json.dumps(outcome, indent=2, default=str))
-    if args.json:
-        args.json.write_text(json.dumps(outcome, indent=2, default=str) + "\n")
-    if args.append_results:
-        with RESULTS.open("a", encoding="utf-8") as handle:
-            handle.write(outcome["markdown"])
+    publish(outcome, args.json, args.append_results)
     return 0
 
 

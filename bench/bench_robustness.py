@@ -35,7 +35,7 @@ from app.cli import main as linkwatch
 from graph import db
 from graph.detect import evaluate, pipeline
 
-from _common import commit  # bench/ is the script's folder, first on sys.path
+from _common import commit, publish  # bench/ is the script's folder, first on sys.path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 BASELINE_FLAG_SHARE = 0.5  # the naive rule flags a cluster when half its members pay with a shared card
@@ -242,13 +242,7 @@ def main() -> int:
 def _report(args, outcome: dict) -> int:
     outcome["summary"] = summarise(outcome["worlds"])
     outcome["markdown"] = markdown(args, outcome)
-    text = json.dumps(outcome, indent=2, default=str)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
-    if args.append_results:
-        with RESULTS.open("a", encoding="utf-8") as handle:
-            handle.write(outcome["markdown"])
+    publish(outcome, args.json, args.append_results)
     return 0
 
 
