@@ -1,3 +1,4 @@
-// Every account id (nodes of the in-process projection, isolated accounts included).
+// Every account id (nodes of the in-process projection, isolated accounts included): one row of lists
+// (graph.db.columns).
 MATCH (a:Account)
-RETURN a.account_id AS account_id
+RETURN collect(a.account_id) AS account_id

@@ -2,11 +2,12 @@
 
 * ``gds``: the whole linkage projected by a Cypher aggregation (stored LINKED edges plus the weak links
   computed on the way, never written: ``project_linkage``), one undirected relationship per pair with the
-  pair's summed weight; WCC over strong links, Leiden over weights; always dropped afterwards.
+  pair's summed weight; WCC over strong links, Leiden over weights; the pairs are then read into arrays
+  (two property streams of the in-memory graph) and the graph dropped.
 * ``local``: the same pairs streamed into igraph; connected components over strong links, modularity
   Leiden over weights. For users without GDS, and as a cross-check.
 
-Both then refine the large communities on their own linkage (``refine``): modularity over 100k accounts
+Every bulk read comes back as lists, not rows (``graph.db.columns``). Both then refine the large communities on their own linkage (``refine``): modularity over 100k accounts
 merges groups that a few weak links join (its resolution limit grows with the graph), so each large
 community that has a stored (non-weak) link inside is split again by Leiden on its induced subgraph, read
 from the pairs already in memory, and a piece leaves it only when the piece is loosely attached
@@ -226,26 +227,25 @@ def project_linkage(gds, links: dict | None = None):
         raise
 
 
-def node_accounts(node_ids) -> dict[int, str]:
-    rows = db.run("detect/node_accounts", node_ids=[int(n) for n in node_ids])
-    return {r["node_id"]: r["account_id"] for r in rows}
-
-
-def _leiden_config(params: CommunityParams) -> dict:
-    return dict(relationship_weight_property="weight", random_seed=params.seed, concurrency=1,
-                gamma=params.resolution, max_levels=params.max_levels)
+def _leiden_config(params: CommunityParams, gamma: float | None = None) -> dict:
+    """Leiden's configuration (GDS names): one thread and a fixed seed, so runs repeat exactly."""
+    return {"relationshipWeightProperty": "weight", "randomSeed": params.seed, "concurrency": 1,
+            "gamma": params.resolution if gamma is None else gamma, "maxLevels": params.max_levels,
+            "logProgress": False}
 
 
 class _Links:
     """Linked pairs as arrays (one row per account pair): account indexes, summed weight, and whether the pair
-    has a stored (non-weak) link. The in-process engine keeps the whole linkage here; the GDS engine the links
-    inside the first round's refinement groups (later rounds split pieces of those groups)."""
+    has a stored (non-weak) link. Both engines hold the whole linkage here: refinement and cohesion read it."""
 
     def __init__(self, accounts: list[str], one, other, weight, stored):
         self.accounts = accounts
         self.index = {account: i for i, account in enumerate(accounts)}
         self.one, self.other = np.asarray(one, dtype=np.int64), np.asarray(other, dtype=np.int64)
         self.weight, self.stored = np.asarray(weight, dtype=float), np.asarray(stored, dtype=float)
+
+    def __len__(self) -> int:
+        return len(self.one)
 
     def _labels(self, groups: list[list[str]]) -> np.ndarray:
         label = np.full(len(self.accounts), -1, dtype=np.int64)
@@ -278,88 +278,80 @@ class _Links:
         return {self.accounts[i]: float(inside[i] / total[i]) for i in np.flatnonzero(total > 0)}
 
 
+def _gds_links(name: str, nodes: list[int], accounts: list[str]) -> _Links:
+    """The whole linkage of the GDS graph ``name`` as arrays (detect/linkage_pairs, read as lists: two
+    streams of the in-memory graph, every pair's weight and the pairs with a stored link); ``nodes`` and
+    ``accounts``: each account's GDS node id and id."""
+    node = np.asarray(nodes, dtype=np.int64)
+    order = np.argsort(node)
+
+    def index(ids: list[int]) -> np.ndarray:
+        return order[np.searchsorted(node[order], np.asarray(ids, dtype=np.int64))]
+
+    pairs = db.columns("detect/linkage_pairs", name=name, property="weight", min=0.0)
+    stored = db.columns("detect/linkage_pairs", name=name, property="stored", min=0.5)
+    one, other = index(pairs["one"]), index(pairs["other"])
+    span = len(node)
+    is_stored = np.isin(one * span + other, index(stored["one"]) * span + index(stored["other"]))
+    return _Links(accounts, one, other, pairs["value"], is_stored.astype(float))
+
+
 def _detect_gds(params: CommunityParams, links: dict | None) -> Partition:
     gds = db.gds()
     graph = project_linkage(gds, links)
     try:
         if not graph.relationship_count():  # nobody shares anything (GDS's Leiden fails on a graph without links)
-            alone = {r["account_id"]: i for i, r in enumerate(db.run("detect/account_ids"))}
+            alone = {account: i for i, account in enumerate(db.columns("detect/account_ids")["account_id"])}
             return Partition(components=alone, communities=dict(alone), engine="gds")
-        _check_memory(gds.leiden.estimate(graph, **_leiden_config(params)).bytes_max, "Leiden")
-        components = gds.wcc.stream(graph, relationship_weight_property="strong", threshold=0.5,
-                                    concurrency=1, log_progress=False)
-        communities = gds.leiden.stream(graph, log_progress=False, **_leiden_config(params))
-        accounts = node_accounts(components["nodeId"])
-        node_of = {account: node for node, account in accounts.items()}
-        found: dict[int, list[str]] = defaultdict(list)
-        for node, community in zip(communities["nodeId"], communities["communityId"]):
-            found[int(community)].append(accounts[node])
-        known: list[_Links] = []
-        labelled = _labelled(refine(list(found.values()), lambda groups: _split_gds(
-            gds, graph.name(), node_of, groups, params, known), params))
-        cohesion = _gds_cohesion(graph.name(), node_of, labelled, params.min_cluster_size)
-        size = graph.relationship_count() // 2
-    finally:
+        name = graph.name()
+        _check_memory(db.run("detect/leiden_estimate", name=name, config=_leiden_config(params))[0]["bytes"],
+                      "Leiden")
+        components = db.columns("detect/stream_components", name=name)
+        communities = db.columns("detect/stream_leiden", name=name, config=_leiden_config(params))
+        pairs = _gds_links(name, components["node"], components["account"])
+    finally:  # refinement projects its own small graphs: the whole linkage leaves the heap now
         drop_projection(graph)
-    return Partition(
-        components={accounts[n]: int(c) for n, c in zip(components["nodeId"], components["componentId"])},
-        communities=labelled, engine="gds", cohesion=cohesion, links=size)
+    account_of = dict(zip(components["node"], components["account"]))
+    found: dict[int, list[str]] = defaultdict(list)
+    for node, community in zip(communities["node"], communities["label"]):
+        found[community].append(account_of[node])
+    labelled = _labelled(refine(list(found.values()), lambda groups: _split_gds(gds, pairs, groups, params), params))
+    return Partition(components=dict(zip(components["account"], components["label"])), communities=labelled,
+                     engine="gds", cohesion=pairs.cohesion(labelled), links=len(pairs))
 
 
-def _gds_cohesion(name: str, node_of: dict[str, int], communities: dict[str, int], min_size: int) -> dict[str, float]:
-    """Cohesion of the members of communities of at least ``min_size`` accounts (the ones scored)."""
-    sizes: dict[int, int] = defaultdict(int)
-    for community in communities.values():
-        sizes[community] += 1
-    measured = {str(node_of[a]): c for a, c in communities.items() if sizes[c] >= min_size}
-    if not measured:
-        return {}
-    accounts = {node: account for account, node in node_of.items()}
-    return {accounts[r["node"]]: r["cohesion"] for r in db.run("detect/linkage_cohesion", name=name, community=measured)}
-
-
-def _gds_group_links(name: str, node_of: dict[str, int], groups: list[list[str]]) -> _Links:
-    """The links inside ``groups``, read from the linkage graph ``name`` in GDS memory (detect/group_links:
-    filtered on the server, so only the groups' own links cross the wire)."""
-    accounts = sorted(a for group in groups for a in group)
-    index = {node_of[a]: i for i, a in enumerate(accounts)}
-    group_of = {str(node_of[a]): i for i, group in enumerate(groups) for a in group}
-    rows = db.run("detect/group_links", name=name, group_of=group_of)
-    return _Links(accounts, [index[r["source"]] for r in rows], [index[r["target"]] for r in rows],
-                  [r["weight"] for r in rows], [r["stored"] for r in rows])
-
-
-def _split_gds(gds, name: str, node_of: dict[str, int], groups: list[list[str]], params: CommunityParams,
-               known: list[_Links]) -> list[list[list[str]]]:
+def _split_gds(gds, pairs: _Links, groups: list[list[str]], params: CommunityParams) -> list[list[list[str]]]:
     """GDS Leiden inside each group that has a stored link (the others stay whole: ``_Links.inside``), all
-    groups in one projection, then ``separate``. The groups' links come from the linkage graph ``name``
-    still in GDS memory (``_gds_group_links``, read in the first round and kept), not from the store.
+    groups in one projection of the groups' own links (given as parameters, not read from the store), then
+    ``separate``.
 
     Each group's weights are divided by its total and Leiden runs with gamma = number of groups: the
     modularity of this union is then the mean of the groups' own modularities, so one run optimises every
     group as if it were alone (the groups share no links, and merging unlinked pieces never gains).
     """
-    if not known:  # the first round's groups hold every later round's pieces: one read serves all rounds
-        known.append(_gds_group_links(name, node_of, groups))
-    inside = known[0].inside(groups)
+    inside = pairs.inside(groups)
     group_of = {account: i for i, group in enumerate(groups) for account in group}
     parts: dict[int, list[str]] = defaultdict(list)
     if inside:
-        # the group's links are projected as parameters (integer ids), not read from the store again
         totals = {i: total for i, links in inside.items() if (total := sum(w for _, _, w in links)) > 0}
         accounts = sorted({a for i in totals for e in inside[i] for a in e[:2]})
         index = {account: n for n, account in enumerate(accounts)}
-        rows = [[index[a], index[b], weight / total] for i, total in totals.items() for a, b, weight in inside[i]]
+        one, other, weight = [], [], []
+        for i, total in totals.items():
+            for a, b, w in inside[i]:
+                one.append(index[a])
+                other.append(index[b])
+                weight.append(w / total)
         pieces_graph = projection_name("groups")
-        db.run("detect/project_pairs", name=pieces_graph, pairs=rows)
+        db.run("detect/project_pairs", name=pieces_graph, one=one, other=other, weight=weight)
         graph = gds.graph.get(pieces_graph)
         try:
-            pieces = gds.leiden.stream(graph, log_progress=False,
-                                       **(_leiden_config(params) | {"gamma": params.resolution * len(totals)}))
+            pieces = db.columns("detect/stream_leiden", name=pieces_graph,
+                                config=_leiden_config(params, params.resolution * len(totals)))
         finally:
             drop_projection(graph)
-        for node, piece in zip(pieces["nodeId"], pieces["communityId"]):
-            parts[int(piece)].append(accounts[int(node)])
+        for node, piece in zip(pieces["node"], pieces["label"]):
+            parts[piece].append(accounts[node])
     pieces_of: dict[int, list[list[str]]] = defaultdict(list)
     for members in parts.values():
         pieces_of[group_of[members[0]]].append(members)
@@ -373,14 +365,14 @@ def _split_gds(gds, name: str, node_of: dict[str, int], groups: list[list[str]],
 def linkage_graph(links: dict | None = None) -> ig.Graph:
     """The linkage as an igraph graph: every account a vertex (``name``), one edge per linked pair with the
     pair's summed ``weight``, ``strong`` and ``stored`` (stored and weak links: detect/linkage_edges)."""
-    accounts = [r["account_id"] for r in db.run("detect/account_ids")]
-    edges = db.run("detect/linkage_edges", **(links or linkage.weak_links()))
+    accounts = db.columns("detect/account_ids")["account_id"]
+    edges = db.columns("detect/linkage_edges", **(links or linkage.weak_links()))
     graph = ig.Graph(n=len(accounts))
     graph.vs["name"] = accounts
     index = {account: i for i, account in enumerate(accounts)}
-    graph.add_edges([(index[e["source"]], index[e["target"]]) for e in edges])
+    graph.add_edges(list(zip(map(index.__getitem__, edges["source"]), map(index.__getitem__, edges["target"]))))
     for key in ("weight", "strong", "stored"):
-        graph.es[key] = [e[key] for e in edges]
+        graph.es[key] = edges[key]
     return graph
 
 

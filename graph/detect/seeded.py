@@ -82,13 +82,13 @@ def _ppr_gds(source_nodes: list[int], damping: float, links: dict | None) -> dic
     gds = db.gds()
     graph = communities.project_linkage(gds, links)
     try:
-        weight = {"relationship_weight_property": "weight"} if graph.relationship_count() else {}  # none: no links
-        result = gds.page_rank.stream(graph, damping_factor=damping, **weight,
-                                      source_nodes=source_nodes, concurrency=1, log_progress=False)
+        config = {"dampingFactor": damping, "sourceNodes": source_nodes, "concurrency": 1, "logProgress": False}
+        if graph.relationship_count():  # without links there is no weight property to walk by
+            config["relationshipWeightProperty"] = "weight"
+        result = db.columns("detect/page_rank", name=graph.name(), config=config)
     finally:
         communities.drop_projection(graph)
-    accounts = communities.node_accounts(result["nodeId"])
-    return {accounts[n]: float(s) for n, s in zip(result["nodeId"], result["score"])}
+    return dict(zip(result["account"], map(float, result["score"])))
 
 
 def _ppr_local(seeds: list[str], damping: float, links: dict | None) -> dict[str, float]:
