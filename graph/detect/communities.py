@@ -17,6 +17,7 @@ each account's cohesion (share of its linkage weight inside its community).
 from __future__ import annotations
 
 import random
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ class Partition:
     # per linked account, the share of its linkage weight inside its community (cypher/detect/account_scores)
     cohesion: dict[str, float] = field(default_factory=dict)
     links: int = 0  # account pairs of the linkage (stored and weak)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of each step, in order
 
     def groups(self, which: str = "communities") -> list[set[str]]:
         """The groups of a labelling as sets of account ids, largest first."""
@@ -52,6 +54,19 @@ class Partition:
         for account, label in getattr(self, which).items():
             by_label.setdefault(label, set()).add(account)
         return sorted(by_label.values(), key=lambda g: (-len(g), min(g)))
+
+
+class _Clock:
+    """Wall seconds per step, for the run's timing line (`linkwatch detect` prints them)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] = round(now - self._last, 2)
+        self._last = now
 
 
 def detect(engine: str = "gds", params: CommunityParams | None = None, links: dict | None = None) -> Partition:
@@ -297,8 +312,9 @@ def _gds_links(name: str, nodes: list[int], accounts: list[str]) -> _Links:
 
 
 def _detect_gds(params: CommunityParams, links: dict | None) -> Partition:
-    gds = db.gds()
+    gds, clock = db.gds(), _Clock()
     graph = project_linkage(gds, links)
+    clock.lap("project")
     try:
         if not graph.relationship_count():  # nobody shares anything (GDS's Leiden fails on a graph without links)
             alone = {account: i for i, account in enumerate(db.columns("detect/account_ids")["account_id"])}
@@ -307,17 +323,23 @@ def _detect_gds(params: CommunityParams, links: dict | None) -> Partition:
         _check_memory(db.run("detect/leiden_estimate", name=name, config=_leiden_config(params))[0]["bytes"],
                       "Leiden")
         components = db.columns("detect/stream_components", name=name)
+        clock.lap("components")
         communities = db.columns("detect/stream_leiden", name=name, config=_leiden_config(params))
+        clock.lap("leiden")
         pairs = _gds_links(name, components["node"], components["account"])
     finally:  # refinement projects its own small graphs: the whole linkage leaves the heap now
         drop_projection(graph)
+    clock.lap("pairs")
     account_of = dict(zip(components["node"], components["account"]))
     found: dict[int, list[str]] = defaultdict(list)
     for node, community in zip(communities["node"], communities["label"]):
         found[community].append(account_of[node])
     labelled = _labelled(refine(list(found.values()), lambda groups: _split_gds(gds, pairs, groups, params), params))
+    clock.lap("refine")
+    cohesion = pairs.cohesion(labelled)
+    clock.lap("cohesion")
     return Partition(components=dict(zip(components["account"], components["label"])), communities=labelled,
-                     engine="gds", cohesion=pairs.cohesion(labelled), links=len(pairs))
+                     engine="gds", cohesion=cohesion, links=len(pairs), seconds=clock.seconds)
 
 
 def _split_gds(gds, pairs: _Links, groups: list[list[str]], params: CommunityParams) -> list[list[list[str]]]:
@@ -410,11 +432,19 @@ def _split_local(graph: ig.Graph, pairs: _Links, groups: list[list[str]],
 
 
 def _detect_local(params: CommunityParams, links: dict | None) -> Partition:
+    clock = _Clock()
     graph = linkage_graph(links)
     ends = np.array(graph.get_edgelist(), dtype=np.int64).reshape(-1, 2)
     pairs = _Links(graph.vs["name"], ends[:, 0], ends[:, 1], graph.es["weight"], graph.es["stored"])
+    clock.lap("project")
     strong = graph.subgraph_edges(graph.es.select(strong_gt=0.5), delete_vertices=False)
+    components = _labelled(_names(graph, strong.connected_components()))
+    clock.lap("components")
     found = _names(graph, leiden(graph, params))
+    clock.lap("leiden")
     labelled = _labelled(refine(found, lambda groups: _split_local(graph, pairs, groups, params), params))
-    return Partition(components=_labelled(_names(graph, strong.connected_components())), communities=labelled,
-                     engine="local", cohesion=pairs.cohesion(labelled), links=graph.ecount())
+    clock.lap("refine")
+    cohesion = pairs.cohesion(labelled)
+    clock.lap("cohesion")
+    return Partition(components=components, communities=labelled, engine="local", cohesion=cohesion,
+                     links=graph.ecount(), seconds=clock.seconds)

@@ -9,7 +9,8 @@ stored and weak links together, so both engines detect on the same linkage.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from graph import cypher, db
@@ -27,6 +28,7 @@ class LinkageSummary:
     weight_by_kind: dict[str, float]
     since: str | None = None  # start of the evidence window (None: all history)
     weak: dict | None = None  # query parameters of the weak links (``weak_links``)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of each step of ``build``
 
     @property
     def edges(self) -> int:
@@ -42,11 +44,17 @@ def run_batched(name: str, **params) -> None:
 def build(params: LinkageParams | None = None) -> LinkageSummary:
     """Replace the LINKED edges with a fresh linkage computed from the current identifier graph."""
     params = params or LinkageParams()
+    started = time.perf_counter()
     since = window_start(params.window_days)
     families.refresh(params.template_family_bits)
+    families_done = time.perf_counter()
     run_batched("detect/clear_linkage")
+    cleared = time.perf_counter()
     run_batched("detect/link_accounts", batch=LINK_BATCH, **params.cypher_params(since))
-    return summary(since, params)
+    linked = time.perf_counter()
+    return replace(summary(since, params), seconds={
+        "families": round(families_done - started, 2), "clear": round(cleared - families_done, 2),
+        "link": round(linked - cleared, 2), "summary": round(time.perf_counter() - linked, 2)})
 
 
 def weak_links(params: LinkageParams | None = None, since: str | None = None) -> dict:

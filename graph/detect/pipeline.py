@@ -75,8 +75,10 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
 
     summary = linkage.build(settings.linkage)
     seconds["linkage"], clock = time.perf_counter() - clock, time.perf_counter()
+    seconds.update({f"linkage.{step}": s for step, s in summary.seconds.items()})
     partition = communities.detect(engine, settings.community, summary.weak)
     seconds["communities"], clock = time.perf_counter() - clock, time.perf_counter()
+    seconds.update({f"communities.{step}": s for step, s in partition.seconds.items()})
     # before anything is persisted, so an unknown seed stops the run cleanly; the leads `detect` lists with
     # their evidence paths come from this walk over the whole linkage (the seeded risk walks shared hard
     # identifiers only, risk.walk_from_seeds)
