@@ -4,9 +4,12 @@
   CALL (source, link_kind, thing, templates, relation) {
     // an identifier from `links` (HAS_IDENTIFIER) or an IP seen in requests (USED_IP)
     WITH link_kind AS kind, thing AS i WHERE source = 'identifier'
-    // a supernode (carrier NAT, a popular VPN exit) is skipped before its members are read: an account has at
-    // most two uses of one identifier, so more than twice the cutoff in uses is more than the cutoff in accounts
-      AND COUNT { (i)<-[:HAS_IDENTIFIER|USED_IP]-(:Account) } <= 2 * coalesce($max_members[kind], $max_members.default)
+    // skipped before its members are read: a thing used once (most addresses) links nobody, and a supernode
+    // (carrier NAT, a popular VPN exit) says nothing: an account has at most two uses of one identifier, so more
+    // than twice the cutoff in uses is more than the cutoff in accounts. Only accounts have these relationships,
+    // so the count is the node's stored degree (no label on the far end: nothing is read).
+    WITH kind, i, COUNT { (i)<-[:HAS_IDENTIFIER|USED_IP]-() } AS uses
+    WHERE uses >= 2 AND uses <= 2 * coalesce($max_members[kind], $max_members.default)
     MATCH (a:Account)-[r:HAS_IDENTIFIER|USED_IP]->(i)
     WHERE $since IS NULL OR r.last_seen IS NULL OR r.last_seen >= datetime($since)
     WITH kind, i, a, min(r.first_seen) AS first_seen, max(r.last_seen) AS last_seen,
@@ -18,7 +21,8 @@
   UNION ALL
     // proxy-network co-usage (USED_NETWORK summarises all of an account's requests, not only its top IPs)
     WITH link_kind AS kind, thing AS p WHERE source = 'network'
-      AND COUNT { (p)<-[:USED_NETWORK]-(:Account) } <= coalesce($max_members[kind], $max_members.default)
+    WITH kind, p, COUNT { (p)<-[:USED_NETWORK]-() } AS users  // the stored degree, as above
+    WHERE users >= 2 AND users <= coalesce($max_members[kind], $max_members.default)
     MATCH (a:Account)-[u:USED_NETWORK]->(p)
     WHERE $since IS NULL OR u.last_seen IS NULL OR u.last_seen >= datetime($since)
     WITH kind, p, a ORDER BY a.account_id
