@@ -65,34 +65,52 @@ def baseline(world: Path) -> None:
     print(json.dumps({"accounts": accounts, "requests": int(requests)}))
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (fields 14 and 15 of /proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (fields 14 and 15 of /proc/<pid>/stat); None once gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _status_mb(pid: int, key: str) -> float:
-    """A memory line of /proc/<pid>/status (VmRSS, VmHWM) in MB."""
-    line = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith(key + ":"))
-    return int(line.split()[1]) * 1.024 / 1000
+def _status_mb(pid: int, key: str) -> float | None:
+    """A memory line of /proc/<pid>/status (VmRSS, VmHWM) in MB; None once the process is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return None
+    line = next((line for line in lines if line.startswith(key + ":")), None)
+    return int(line.split()[1]) * 1.024 / 1000 if line else None
 
 
 class ServerWatch:
-    """CPU seconds and peak resident memory of the Neo4j server while one phase runs (VmHWM would be lifetime)."""
+    """CPU seconds and peak resident memory of the Neo4j server while one phase runs (VmHWM would be lifetime).
+
+    The managed server's pid is looked up at every sample: the bulk first load stops the server for
+    ``neo4j-admin database import`` and starts a new one, and both processes count (each one's CPU from its
+    first to its last sample, so at most one sample interval of a process that ended is missed)."""
 
     def __init__(self, pid: int | None):
         self.pid, self.cpu_s, self.peak_mb, self._done = pid, None, None, threading.Event()
+        self._cpu: dict[int, list[float]] = {}  # pid -> [CPU seconds at first sample, at last sample]
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
+    def _tick(self) -> None:
+        pid = runtime.status().pid or self.pid
+        cpu, rss = _cpu_seconds(pid), _status_mb(pid, "VmRSS")
+        if cpu is not None:
+            self._cpu.setdefault(pid, [cpu, cpu])[1] = cpu
+        if rss is not None:
+            self.peak_mb = max(self.peak_mb or 0.0, rss)
+
     def _sample(self) -> None:
-        while True:
-            self.peak_mb = max(self.peak_mb or 0.0, _status_mb(self.pid, "VmRSS"))
-            if self._done.wait(SAMPLE_SECONDS):
-                return
+        while not self._done.wait(SAMPLE_SECONDS):
+            self._tick()
 
     def __enter__(self) -> ServerWatch:
         if self.pid:
-            self._cpu_before = _cpu_seconds(self.pid)
+            self._tick()
             self._thread.start()
         return self
 
@@ -100,7 +118,8 @@ class ServerWatch:
         if self.pid:
             self._done.set()
             self._thread.join()
-            self.cpu_s = _cpu_seconds(self.pid) - self._cpu_before
+            self._tick()
+            self.cpu_s = sum(last - first for first, last in self._cpu.values())
 
 
 def run_phase(name: str, argv: list[str], logs: Path, server_pid: int | None) -> tuple[dict, str]:
@@ -307,7 +326,8 @@ def main() -> int:
         if not args.keep and not args.out:
             shutil.rmtree(root, ignore_errors=True)
     outcome["load_average"]["end"] = round(os.getloadavg()[0], 2)
-    outcome["server"]["peak_rss_lifetime_mb"] = round(_status_mb(server["pid"], "VmHWM")) if server.get("pid") else None
+    lifetime = _status_mb(runtime.status().pid or 0, "VmHWM") if server.get("pid") else None
+    outcome["server"]["peak_rss_lifetime_mb"] = round(lifetime) if lifetime else None  # of the server running now
     outcome["curve"] = fit(outcome["sizes"])
     if args.json:
         args.json.write_text(json.dumps(outcome, indent=2, default=str) + "\n")
