@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from app import graphview
 from app.auth import require_role
+from app.params import text_arg
 from graph import audit, console, queries
 from graph.errors import LinkwatchError
 
@@ -62,7 +63,7 @@ def gate() -> ConsoleGate:
 @require_role("analyst")
 def page():
     limits = current_app.config["CONSOLE_LIMITS"]
-    return render_template("console.html", query=request.args.get("query", ""), params=request.args.get("params", "{}"),
+    return render_template("console.html", query=text_arg("query"), params=text_arg("params", "{}"),
                            max_rows=limits.max_rows, timeout_s=limits.timeout_s)
 
 
@@ -109,7 +110,7 @@ def history():
 @bp.route("/api/queries")
 @require_role("analyst")
 def list_queries():
-    found = queries.search(current_user.name, request.args.get("q", ""), request.args.get("tag", ""))
+    found = queries.search(current_user.name, text_arg("q"), text_arg("tag"))
     return jsonify(queries=[q.as_dict() for q in found])
 
 

@@ -113,6 +113,10 @@ def test_save_search_export_import_delete(api):
     assert client.delete(f"/api/queries/{saved['id']}", headers=bob).status_code == 404
     assert client.delete(f"/api/queries/{saved['id']}", headers=ana).status_code == 204
     assert client.get("/api/queries?q=my+org", headers=ana).get_json()["queries"] == []
+    # the search words are checked like every other query-string text: too long is a 400 that says so
+    too_long = client.get("/api/queries", headers=ana, query_string={"q": "x" * 100_000})
+    assert too_long.status_code == 400 and "q holds at most" in too_long.get_data(as_text=True)
+    assert client.get("/api/queries", headers=ana, query_string={"tag": "<b>%00"}).get_json()["queries"] == []
 
 
 def test_write_queries_cannot_be_saved_or_imported(api):
