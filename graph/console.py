@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ from neo4j.graph import Node, Path, Relationship
 from graph import cypherlex, db
 from graph.config import setting
 from graph.errors import LinkwatchError
+
+_log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_MAX_ROWS = 10_000
@@ -297,8 +300,15 @@ def run_readonly(query: str, params: dict[str, Any] | None = None, *, limits: Li
                 raise _invalid(exc) from exc
             finally:
                 tx.close()  # rolls back: nothing a console query did could persist anyway
-    finally:
-        dropped = _drop_new_graphs(graphs_before)
+    except BaseException:
+        # the query's own error is the one to report; GDS state is still cleaned up, and a failure there is
+        # logged rather than put in its place
+        try:
+            _drop_new_graphs(graphs_before)
+        except Exception:
+            _log.exception("could not drop the GDS graphs a failed console query left")
+        raise
+    dropped = _drop_new_graphs(graphs_before)
     if dropped:
         raise QueryRefused(f"the query created GDS state ({', '.join(dropped)}); it was dropped and the query refused")
     return ConsoleResult(columns, rows, truncated, int((time.monotonic() - started) * 1000))
