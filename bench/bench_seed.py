@@ -36,7 +36,7 @@ import duckdb
 import numpy as np
 
 from graph import db, runtime
-from graph.config import connection, managed_paths
+from graph.config import connection
 from loaders.synthetic.config import SCALES
 
 from _common import commit, machine  # bench/ is the script's folder, first on sys.path
@@ -231,12 +231,9 @@ def server_info() -> dict:
     """Versions and memory of the Neo4j server the run measures (pid, heap and page cache when managed)."""
     info = {"gds": db.gds_version(), "managed": connection().managed}
     if info["managed"]:
-        pid = runtime.status().pid
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
-        conf = (managed_paths().conf_dir / "neo4j.conf").read_text()
-        info |= {"pid": pid, "neo4j": runtime.NEO4J_VERSION,
-                 "heap": next((a[4:] for a in cmdline if a.startswith("-Xmx")), "?"),
-                 "pagecache": re.search(r"pagecache\.size=(\S+)", conf)[1]}
+        memory = runtime.running_memory()
+        info |= {"pid": runtime.status().pid, "neo4j": runtime.NEO4J_VERSION,
+                 "heap": memory.get("heap", "?"), "pagecache": memory.get("pagecache", "?")}
     return info
 
 

@@ -188,7 +188,7 @@ def _resolve_runtime(paths: ManagedPaths, log) -> Path:
 # ---------------------------------------------------------------- configuration
 
 
-def _conf_text(paths: ManagedPaths, port: int) -> str:
+def _conf_text(paths: ManagedPaths, port: int, pagecache: str) -> str:
     return "\n".join(
         [
             "# Written by linkwatch on every start; edit LINKWATCH_* settings instead.",
@@ -205,7 +205,7 @@ def _conf_text(paths: ManagedPaths, port: int) -> str:
             "server.http.enabled=false",
             "server.https.enabled=false",
             "dbms.security.auth_enabled=true",
-            f"server.memory.pagecache.size={setting('LINKWATCH_NEO4J_PAGECACHE')}",
+            f"server.memory.pagecache.size={pagecache}",
             "dbms.usage_report.enabled=false",
             "dbms.security.procedures.unrestricted=gds.*",
             "",
@@ -213,10 +213,10 @@ def _conf_text(paths: ManagedPaths, port: int) -> str:
     )
 
 
-def _write_conf(paths: ManagedPaths, port: int) -> None:
+def _write_conf(paths: ManagedPaths, port: int, pagecache: str) -> None:
     for folder in (paths.conf_dir, paths.data_dir, paths.logs_dir, paths.neo4j_home / "run", paths.neo4j_home / "import"):
         folder.mkdir(parents=True, exist_ok=True)
-    (paths.conf_dir / "neo4j.conf").write_text(_conf_text(paths, port))
+    (paths.conf_dir / "neo4j.conf").write_text(_conf_text(paths, port, pagecache))
 
 
 def _admin_env(paths: ManagedPaths) -> dict[str, str]:
@@ -320,8 +320,27 @@ def _port() -> int:
     return int(raw)
 
 
-def start(log=print) -> Status:
-    """Start the managed server (or find it running) and wait until GDS answers."""
+def running_memory() -> dict[str, str]:
+    """The heap and page cache the running managed server was started with (empty when none runs): a restart
+    made for maintenance (the bulk first load) passes them to ``start`` so the server comes back as it was,
+    whatever LINKWATCH_NEO4J_HEAP and LINKWATCH_NEO4J_PAGECACHE say in the restarting process."""
+    paths = managed_paths()
+    pid = _read_pid(paths)
+    if pid is None:
+        return {}
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        conf = (paths.conf_dir / "neo4j.conf").read_text()
+    except OSError:
+        return {}
+    heap = next((a[4:] for a in args if a.startswith("-Xmx")), None)
+    pagecache = re.search(r"^server\.memory\.pagecache\.size=(\S+)$", conf, re.MULTILINE)
+    return {"heap": heap, "pagecache": pagecache[1]} if heap and pagecache else {}
+
+
+def start(log=print, heap: str | None = None, pagecache: str | None = None) -> Status:
+    """Start the managed server (or find it running) and wait until GDS answers. ``heap``, ``pagecache``:
+    instead of LINKWATCH_NEO4J_HEAP and LINKWATCH_NEO4J_PAGECACHE (``running_memory``)."""
     paths = managed_paths()
     port = _port()
     if _read_pid(paths) is not None:
@@ -332,9 +351,9 @@ def start(log=print) -> Status:
         raise RuntimeSetupError(
             f"port 127.0.0.1:{port} is taken by another process; stop it or set LINKWATCH_NEO4J_PORT to a free port"
         )
-    _write_conf(paths, port)
+    _write_conf(paths, port, pagecache or setting("LINKWATCH_NEO4J_PAGECACHE"))
     password = _ensure_password(paths, java)
-    heap = setting("LINKWATCH_NEO4J_HEAP")
+    heap = heap or setting("LINKWATCH_NEO4J_HEAP")
     cmd = [
         java, f"-Xms{heap}", f"-Xmx{heap}", *JVM_FLAGS,
         # lib first so Neo4j's copies of shared libraries win; the plugin jar must be on the

@@ -498,6 +498,7 @@ def load(conn: duckdb.DuckDBPyConnection, recorder: Recorder, folder: Path, stat
 
     mark = time.monotonic()
     db.close()
+    memory = runtime.running_memory()  # the server comes back with the heap and page cache it had
     runtime.stop()
     phases["stop Neo4j"] = time.monotonic() - mark
     mark = time.monotonic()
@@ -511,7 +512,7 @@ def load(conn: duckdb.DuckDBPyConnection, recorder: Recorder, folder: Path, stat
         _remove_store(database)
     mark = time.monotonic()
     try:
-        runtime.start(log=log)
+        runtime.start(log=log, **memory)
     except LinkwatchError as exc:
         state = ("the database is empty again" if failure else "the data is imported but its constraints and "
                  "indexes are not")

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 from neo4j.time import Date, DateTime
 
 from app.cli import main
-from graph import db
+from graph import db, runtime
 from loaders.spec import EXIT_REJECTED
 
 pytestmark = pytest.mark.timeout(2400)
@@ -87,11 +87,17 @@ def small_world(tmp_path_factory, _server_ready) -> Path:
     return bundle
 
 
-def test_bulk_first_load_is_the_transactional_graph(small_world, tmp_path, _server_ready):
+def test_bulk_first_load_is_the_transactional_graph(small_world, tmp_path, _server_ready, monkeypatch):
     rejects = str(tmp_path / "rejects.csv")
     db.wipe()
+    memory = runtime.running_memory()
+    assert memory["heap"] and memory["pagecache"]
+    # the restart brings the server back as it was, not as the loading process's settings would start one
+    monkeypatch.setenv("LINKWATCH_NEO4J_HEAP", "700m")
+    monkeypatch.setenv("LINKWATCH_NEO4J_PAGECACHE", "70m")
     printed = _load(str(small_world), "--bulk", "always", "--rejects", rejects)
     assert "written by neo4j-admin database import" in printed, printed
+    assert runtime.running_memory() == memory != {"heap": "700m", "pagecache": "70m"}
     assert {"account_id", "ip_value", "identifier_key", "asn_number"} <= _constraints()
     bulk = dump()
     labels = {key[0] for key, _, _ in bulk[0]}
