@@ -8,7 +8,7 @@ import math
 import networkx as nx
 import numpy as np
 import pytest
-from worlds import add_households
+from worlds import add_households, add_ring
 
 from app.cli import main
 from graph import db
@@ -381,22 +381,7 @@ def _world() -> None:
     """, honest_caps=HONEST_MIX[0], honest_counts=HONEST_MIX[1])
     cypher("UNWIND range(0, 19) AS i CREATE (:Account {account_id: 'solo' + right('0' + i, 2), requests: 10})")
     # a small ring: 24 accounts on two devices, created within an hour through a referral chain, one template
-    cypher("""
-      UNWIND range(0, 23) AS i
-      CREATE (a:Account {account_id: 'ring' + right('0' + i, 2), requests: 200 + (i % 5) * 3,
-                         created_at: datetime('2026-04-10T10:00:00Z') + duration({minutes: 2 * i}),
-                         hour_profile: [h IN range(0, 23) | CASE WHEN h >= 9 AND h < 21 THEN 10 + (h + i) % 4 ELSE 1 END],
-                         capabilities: $honest_caps, capability_counts: $honest_counts})
-      MERGE (device:Device {value: 'dev_ring_' + (i % 2)})
-      CREATE (a)-[:HAS_IDENTIFIER {kind: 'device'}]->(device)
-      MERGE (tpl:PromptTemplate {template_id: 'ring_tpl'})
-      CREATE (a)-[:SENT {n: 180}]->(tpl)
-      WITH a ORDER BY a.account_id
-      WITH collect(a) AS ring
-      UNWIND range(0, size(ring) - 2) AS i
-      WITH ring[i] AS a, ring[i + 1] AS b
-      CREATE (a)-[:RELATED {kind: 'referred'}]->(b)
-    """, honest_caps=HONEST_MIX[0], honest_counts=HONEST_MIX[1])
+    add_ring(cypher, "ring", 24, "2026-04-10T10:00:00Z", HONEST_MIX[0], HONEST_MIX[1])
     # a household of five sharing a card and a device, its accounts opened months apart
     cypher("""
       UNWIND range(0, 4) AS i

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 from webtools import PASSWORD, login
-from worlds import add_households
+from worlds import add_households, add_ring
 
 from app import auth, create_app
 from app.cli import main
@@ -196,26 +196,6 @@ def _hydra(prefix: str, n: int, shift: int) -> None:
     """, prefix=prefix, n=n, shift=shift, caps=OPERATOR_MIX)
 
 
-def _ring(prefix: str, n: int, start: str) -> None:
-    """n accounts on two devices, created within an hour through a referral chain, sending one template."""
-    cypher("""
-      UNWIND range(0, $n - 1) AS i
-      CREATE (a:Account {account_id: $prefix + right('0' + i, 2), requests: 200 + (i % 5) * 3,
-                         created_at: datetime($start) + duration({minutes: 2 * i}),
-                         hour_profile: [h IN range(0, 23) | CASE WHEN h >= 9 AND h < 21 THEN 10 + (h + i) % 4 ELSE 1 END],
-                         capabilities: $caps, capability_counts: [150, 30, 20]})
-      MERGE (device:Device {value: 'dev_' + $prefix + (i % 2)})
-      CREATE (a)-[:HAS_IDENTIFIER {kind: 'device'}]->(device)
-      MERGE (tpl:PromptTemplate {template_id: $prefix + '_tpl'})
-      CREATE (a)-[:SENT {n: 180}]->(tpl)
-      WITH a ORDER BY a.account_id
-      WITH collect(a) AS ring
-      UNWIND range(0, size(ring) - 2) AS i
-      WITH ring[i] AS a, ring[i + 1] AS b
-      CREATE (a)-[:RELATED {kind: 'referred'}]->(b)
-    """, prefix=prefix, n=n, start=start, caps=OPERATOR_MIX)
-
-
 def _company(prefix: str, org: str, n: int, office: str) -> None:
     cypher("""
       UNWIND range(0, $n - 1) AS i
@@ -238,8 +218,8 @@ UNLABELLED = ("hyc", "hyd", "rgb")   # operators nobody has labelled
 def _world() -> None:
     for prefix, shift in (("hya", 2), ("hyb", 7), ("hyc", 13), ("hyd", 19)):
         _hydra(prefix, 30, shift)
-    _ring("rga", 24, "2026-04-10T10:00:00Z")
-    _ring("rgb", 22, "2026-05-02T16:00:00Z")
+    add_ring(cypher, "rga", 24, "2026-04-10T10:00:00Z", OPERATOR_MIX, [150, 30, 20])
+    add_ring(cypher, "rgb", 22, "2026-05-02T16:00:00Z", OPERATOR_MIX, [150, 30, 20])
     _company("emp", "Contoso Ltd", 40, "192.0.2.10")
     _company("fab", "Fabrikam", 25, "192.0.2.20")
     add_households(cypher, count=80)

@@ -28,3 +28,24 @@ def add_households(run, count: int = 40) -> None:
       FOREACH (_ IN CASE WHEN (h + j) % 3 = 0 THEN [1] ELSE [] END |
         MERGE (tpl:PromptTemplate {template_id: 'product_summarise'}) CREATE (a)-[:SENT {n: a.requests / 10}]->(tpl))
     """, honest_caps=HONEST_CAPABILITIES, honest_counts=HONEST_COUNTS, count=count)
+
+
+def add_ring(run, prefix: str, n: int, start: str, capabilities: list[str], counts: list[int]) -> None:
+    """A referral ring: ``n`` accounts (ids <prefix>NN) on two devices, created two minutes apart from ``start``
+    through a referral chain, busy in the day, all sending one template (<prefix>_tpl)."""
+    run("""
+      UNWIND range(0, $n - 1) AS i
+      CREATE (a:Account {account_id: $prefix + right('0' + i, 2), requests: 200 + (i % 5) * 3,
+                         created_at: datetime($start) + duration({minutes: 2 * i}),
+                         hour_profile: [h IN range(0, 23) | CASE WHEN h >= 9 AND h < 21 THEN 10 + (h + i) % 4 ELSE 1 END],
+                         capabilities: $caps, capability_counts: $counts})
+      MERGE (device:Device {value: 'dev_' + $prefix + '_' + (i % 2)})
+      CREATE (a)-[:HAS_IDENTIFIER {kind: 'device'}]->(device)
+      MERGE (tpl:PromptTemplate {template_id: $prefix + '_tpl'})
+      CREATE (a)-[:SENT {n: 180}]->(tpl)
+      WITH a ORDER BY a.account_id
+      WITH collect(a) AS ring
+      UNWIND range(0, size(ring) - 2) AS i
+      WITH ring[i] AS a, ring[i + 1] AS b
+      CREATE (a)-[:RELATED {kind: 'referred'}]->(b)
+    """, prefix=prefix, n=n, start=start, caps=capabilities, counts=counts)
