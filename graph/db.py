@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from neo4j import Driver, GraphDatabase, NotificationDisabledClassification, RoutingControl
-from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
+from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable, TransientError
 
 from graph import cypher
 from graph.config import Connection, connection
@@ -104,10 +104,30 @@ def session(**config: Any):
                             **config)
 
 
+BOOKMARK_TIMEOUT = "Neo.TransientError.Transaction.BookmarkTimeout"
+
+
+def _execute(query_name: str, params: dict[str, Any]):
+    """``execute_query`` of a saved statement with its routing. The driver passes the bookmarks of this
+    process's earlier writes; when the managed database was replaced since (the bulk first load, run by
+    another process, swaps the store for a new one whose transaction ids start again) they can never be
+    reached, so the driver is opened afresh and the statement run once more. Against a cluster the same error
+    means a reader lags behind: that is raised, as the driver's own retries already waited."""
+    def attempt():
+        return driver().execute_query(cypher.query(query_name), params, database_=database(),
+                                      routing_=routing(query_name))
+    try:
+        return attempt()
+    except TransientError as exc:
+        if exc.code != BOOKMARK_TIMEOUT or not connection().managed:
+            raise
+    close()
+    return attempt()
+
+
 def run(query_name: str, /, **params: Any) -> list[dict[str, Any]]:
     """Run the saved statement ``cypher/<name>.cypher`` with parameters; rows as dicts."""
-    records, _, _ = driver().execute_query(cypher.query(query_name), params, database_=database(),
-                                           routing_=routing(query_name))
+    records, _, _ = _execute(query_name, params)
     return [record.data() for record in records]
 
 
@@ -115,8 +135,7 @@ def columns(query_name: str, /, **params: Any) -> dict[str, list[Any]]:
     """Run a bulk read whose rows each hold one list per column (``RETURN collect(x) AS x, ...``, one row or
     a few chunks) and return the columns joined: the driver decodes a list about 15 times faster than the
     same values as rows (bench/RESULTS.md), which is what moving a million accounts or pairs costs."""
-    records, _, keys = driver().execute_query(cypher.query(query_name), params, database_=database(),
-                                              routing_=routing(query_name))
+    records, _, keys = _execute(query_name, params)
     joined: dict[str, list[Any]] = {key: [] for key in keys}
     for record in records:
         for key in keys:
