@@ -22,6 +22,8 @@ CREATE INDEX account_label IF NOT EXISTS FOR (n:Account) ON (n.label);
 CREATE INDEX account_risk_rank IF NOT EXISTS FOR (n:Account) ON (n.risk_rank);
 CREATE INDEX identifier_kind IF NOT EXISTS FOR (n:Identifier) ON (n.kind);
 CREATE INDEX ip_proxy_type IF NOT EXISTS FOR (n:IP) ON (n.proxy_type);
+// the templates of one family (near-duplicate wordings, graph/detect/families.py): blocking a family
+CREATE INDEX prompt_template_family IF NOT EXISTS FOR (n:PromptTemplate) ON (n.family);
 // Application data: users, API tokens, saved queries, cases, audit trail.
 CREATE CONSTRAINT user_name IF NOT EXISTS FOR (n:User) REQUIRE n.name IS UNIQUE;
 CREATE CONSTRAINT api_token_id IF NOT EXISTS FOR (n:ApiToken) REQUIRE n.token_id IS UNIQUE;

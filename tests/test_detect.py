@@ -421,11 +421,11 @@ FAMILY = frozenset(f"fam{i}" for i in range(5))
 
 def test_campaign_and_ring_are_flagged_with_evidence_and_look_alikes_are_not(world, tmp_path):
     result = pipeline.run("gds")
-    # the timing line names every step of linkage and communities, in the order they ran
+    # the timing line names every step of linkage, communities and scoring, in the order they ran
     assert [k for k in result.seconds if "." in k] == [
         "linkage.families", "linkage.clear", "linkage.link", "linkage.summary", "communities.project",
         "communities.components", "communities.leiden", "communities.pairs", "communities.refine",
-        "communities.cohesion"]
+        "communities.cohesion", "scoring.pivots", "scoring.facts", "scoring.learned"]
 
     scored = {frozenset(s.members): s for s in result.clusters}
     assert {CAMPAIGN, RING, COMPANY, HOUSEHOLD, FAMILY} <= set(scored) and len(scored) == 5 + 40

@@ -43,7 +43,15 @@ CALL (c) {
     WITH c, coalesce(t.family, t.template_id) AS family, collect(DISTINCT m.account_id) AS users
     // every template of the family, including wordings no member sent
     CALL (c, family) {
-      MATCH (other:PromptTemplate) WHERE coalesce(other.family, other.template_id) = family
+      // through the indexes (family, template id), not a scan of every template per family
+      CALL (family) {
+        MATCH (other:PromptTemplate {family: family})
+        RETURN other
+      UNION
+        MATCH (other:PromptTemplate {template_id: family})
+        WHERE other.family IS NULL
+        RETURN other
+      }
       OPTIONAL MATCH (o:Account)-[:SENT]->(other)
       WHERE NOT (c)-[:INCLUDES]->(o) AND NOT EXISTS { (o)<-[:INCLUDES]-(:Campaign {flagged: true}) }
       RETURN collect(DISTINCT o) AS outside

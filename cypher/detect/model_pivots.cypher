@@ -4,18 +4,19 @@
 // after. Per chance-holder: its requests on or after the release day on any model (`post`, day granularity
 // from USED_MODEL.days/counts), its requests on the new model, and the delay from the model's first appearance
 // to its own first request on it. $clusters: [{cluster, members}], $window_hours: what counts as "at once".
+// Each member is looked up once.
 UNWIND $clusters AS c
 CALL (c) {
   UNWIND c.members AS id
   MATCH (a:Account {account_id: id})
-  RETURN min(a.first_request) AS start
+  RETURN collect(a) AS members, min(a.first_request) AS start
 }
-CALL (c, start) {
+CALL (members, start) {
   MATCH (m:Model)
   WHERE start IS NOT NULL AND m.first_seen > start
-  CALL (c, m) {
-    UNWIND c.members AS id
-    MATCH (a:Account {account_id: id})
+  CALL (members, m) {
+    UNWIND members AS a
+    WITH a, m
     WHERE a.first_request < m.first_seen AND a.last_request >= m.first_seen
     OPTIONAL MATCH (a)-[new:USED_MODEL]->(m)
     CALL (a, m) {

@@ -88,13 +88,17 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
 
     groups = [g for g in partition.groups() if len(g) >= settings.community.min_cluster_size]
     clusters = {f"k{i}": sorted(g) for i, g in enumerate(groups)}
+    step = time.perf_counter()
     # model-release pivots are measured from USED_MODEL and calibrated with the other measurements
     extra = {key: {"model_pivot": scoring.Feature("model_pivot", p.value, p.sentence or "no pivot to a new model")}
              for key, p in pivots.cluster_pivots(clusters).items()}
+    seconds["scoring.pivots"], step = time.perf_counter() - step, time.perf_counter()
     scores = scoring.score_clusters(clusters, settings.scoring, extra)
+    seconds["scoring.facts"], step = time.perf_counter() - step, time.perf_counter()
     # labels, when the graph has them, train a model shown beside the score; the flag rule stays the score's
     model = learned.fit(scores, learned.read_labels())
     learned.annotate(scores, model, settings.scoring)
+    seconds["scoring.learned"] = time.perf_counter() - step
     seconds["scoring"], clock = time.perf_counter() - clock, time.perf_counter()
 
     tracked = [s for s in scores if s.score >= settings.scoring.track_threshold]
