@@ -295,6 +295,26 @@ def render(outcome: dict, heading: bool) -> str:
     return "\n".join(lines)
 
 
+def curve_of(files: list[Path]) -> int:
+    """Print the growth fit over the sizes measured by earlier runs (each size once: the last file wins), with
+    the commit, date and load average each size was measured at, since they may differ."""
+    sizes: dict[int, tuple[dict, dict]] = {}
+    for path in files:
+        outcome = json.loads(path.read_text())
+        for size in outcome["sizes"]:
+            sizes[size["accounts"]] = (size, outcome)
+    ordered = [sizes[n] for n in sorted(sizes)]
+    lines = ["| accounts | measured | commit | load avg at start | " + " | ".join(PHASES) + " |",
+             "|---" * (4 + len(PHASES)) + "|"]
+    for size, outcome in ordered:
+        lines.append(f"| {size['accounts']:,} | {outcome['date']} | `{outcome['commit']}` | "
+                     f"{outcome['load_average']['start']} | "
+                     + " | ".join(f"{size['phases'][p]['wall_s']:,}" for p in PHASES) + " |")
+    print("\n".join(lines) + "\n")
+    print(render({"sizes": [], "curve": fit([size for size, _ in ordered])}, heading=False))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, nargs="+", default=[SEED_ACCOUNTS], metavar="N",
@@ -304,11 +324,15 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep each world, its export, report and phase logs")
     parser.add_argument("--json", type=Path, help="write the results as JSON to this file")
     parser.add_argument("--markdown", action="store_true", help="print a bench/RESULTS.md-ready section")
+    parser.add_argument("--curve-of", type=Path, nargs="+", metavar="JSON",
+                        help="run nothing: fit the growth over the sizes of earlier runs' --json files")
     parser.add_argument("--baseline-of", type=Path, help=argparse.SUPPRESS)  # the baseline phase's own process
     args = parser.parse_args()
     if args.baseline_of:
         baseline(args.baseline_of)
         return 0
+    if args.curve_of:
+        return curve_of(args.curve_of)
     if min(args.accounts) < 200:
         parser.error("--accounts must be at least 200")
     root = args.out or Path(tempfile.mkdtemp(prefix="lw-bench-seed-"))
