@@ -13,6 +13,8 @@ from typing import Any
 
 from neo4j import Driver, GraphDatabase, NotificationDisabledClassification, RoutingControl
 from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable, TransientError
+from neo4j.graph import Node, Path, Relationship
+from neo4j.time import Date, DateTime, Duration, Time
 
 from graph import cypher
 from graph.config import Connection, connection
@@ -125,10 +127,37 @@ def _execute(query_name: str, params: dict[str, Any]):
     return attempt()
 
 
+_PLAIN = frozenset({int, float, str, bool, type(None), bytes, Date, DateTime, Duration, Time})
+
+
+def exported(value: Any) -> Any:
+    """A value as ``Record.data()`` gives it (a node as the dict of its properties, a relationship as
+    ``(start, type, end)``, a path as ``[node, type, node, ...]``), without walking lists and maps that hold
+    only plain values: the driver's own transformer tests every nested value against abstract types, which
+    took a minute for the 110,000 clusters' facts of a 1M-account detection (bench/RESULTS.md)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is list:
+        return value if all(type(v) in _PLAIN for v in value) else [exported(v) for v in value]
+    if kind is dict:
+        return value if all(type(v) in _PLAIN for v in value.values()) else {k: exported(v) for k, v in value.items()}
+    if isinstance(value, Node):
+        return exported(dict(value))
+    if isinstance(value, Relationship):
+        return exported(dict(value.start_node)), type(value).__name__, exported(dict(value.end_node))
+    if isinstance(value, Path):
+        path = [exported(value.start_node)]
+        for relationship, node in zip(value.relationships, value.nodes[1:]):
+            path += [type(relationship).__name__, exported(node)]
+        return path
+    return value  # spatial points and anything else the driver returns as is
+
+
 def run(query_name: str, /, **params: Any) -> list[dict[str, Any]]:
-    """Run the saved statement ``cypher/<name>.cypher`` with parameters; rows as dicts."""
-    records, _, _ = _execute(query_name, params)
-    return [record.data() for record in records]
+    """Run the saved statement ``cypher/<name>.cypher`` with parameters; rows as dicts (``exported`` values)."""
+    records, _, keys = _execute(query_name, params)
+    return [{key: exported(value) for key, value in zip(keys, record.values())} for record in records]
 
 
 def columns(query_name: str, /, **params: Any) -> dict[str, list[Any]]:

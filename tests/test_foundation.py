@@ -233,3 +233,23 @@ def test_a_generated_password_may_start_with_a_dash(neo4j, tmp_path, monkeypatch
     (paths.conf_dir / "neo4j.conf").write_text("")
     runtime._set_initial_password(paths, runtime.find_java(), "-starts-with-a-dash")
     assert (paths.data_dir / "dbms" / "auth.ini").exists()
+
+
+def test_rows_are_exported_as_the_drivers_record_data_gives_them(neo4j):
+    # every kind of value a statement can return, nested: db.run converts them faster, the same way
+    records = db.driver().execute_query("""
+        CREATE p = (a:ExportProbe {name: 'a', tags: ['x', 'y'], at: datetime('2026-01-02T03:04:05Z')})
+                   -[r:PROBES {weight: 0.5}]->(b:ExportProbe {name: 'b', day: date('2026-01-02')})
+        WITH a, r, b, p
+        RETURN a, r, p, [a, b] AS nodes, {one: a, list: [1, 2.5, 'three', null, true], nested: [[1, 2], [3]],
+               maps: [{k: [r]}, {k: 'v'}]} AS mixed, [] AS empty, point({x: 1, y: 2}) AS point,
+               duration('P1DT2H') AS span, localtime('10:00') AS local, 'text' AS text""",
+        database_=db.database()).records
+    db.driver().execute_query("MATCH (n:ExportProbe) DETACH DELETE n", database_=db.database())
+    [record] = records
+    exported = {key: db.exported(value) for key, value in zip(record.keys(), record.values())}
+    assert exported == record.data()
+    assert exported["a"] == {"name": "a", "tags": ["x", "y"], "at": record["a"]["at"]}
+    b = {"name": "b", "day": record["nodes"][1]["day"]}
+    assert exported["r"] == (exported["a"], "PROBES", b) and exported["p"] == [exported["a"], "PROBES", b]
+    assert exported["mixed"]["maps"] == [{"k": [exported["r"]]}, {"k": "v"}]
