@@ -62,6 +62,18 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=group)
 
 
+def pytest_collection_finish(session):
+    """Under ``--dist loadgroup`` every test must carry its group in its id (pytest-xdist adds ``@<group>`` from
+    the ``xdist_group`` marks above); without it the groups are split over workers and each one loads and
+    detects the demo world again. Stop at once instead of running the suite that slowly."""
+    config = session.config
+    if hasattr(config, "workerinput") and config.getvalue("loadgroup"):
+        ungrouped = [item.nodeid for item in session.items if "@" not in item.nodeid]
+        if ungrouped:
+            raise pytest.UsageError(f"pytest-xdist did not apply the xdist_group marks (e.g. {ungrouped[0]}): "
+                                    "a pytest or pytest-xdist version that does not work together")
+
+
 @pytest.fixture(scope="session")
 def _server_ready():
     _require_disposable()
