@@ -7,11 +7,12 @@
 * ``local``: the same pairs streamed into igraph; connected components over strong links, modularity
   Leiden over weights. For users without GDS, and as a cross-check.
 
-Every bulk read comes back as lists, not rows (``graph.db.columns``). Both then refine the large communities on their own linkage (``refine``): modularity over 100k accounts
-merges groups that a few weak links join (its resolution limit grows with the graph), so each large
-community that has a stored (non-weak) link inside is split again by Leiden on its induced subgraph, read
-from the pairs already in memory, and a piece leaves it only when the piece is loosely attached
-(``separate``). Both return a ``Partition``: account id -> strong component, account id -> community, and
+Every bulk read comes back as lists, not rows (``graph.db.columns``). Both then refine the large
+communities on their own linkage (``refine``): modularity over 100k accounts merges groups that a few
+weak links join (its resolution limit grows with the graph), so each large community that has a stored
+(non-weak) link inside is split again by Leiden on its induced subgraph, read from the pairs already in
+memory, and a piece leaves it only when the piece is loosely attached (``separate``). Both return a
+``Partition``: account id -> strong component, account id -> community, and
 each account's cohesion (share of its linkage weight inside its community).
 """
 from __future__ import annotations
