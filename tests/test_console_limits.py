@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 import pytest
 
@@ -88,7 +89,11 @@ def test_queries_at_the_caps_still_run(accounts):
 def test_planning_is_under_the_time_limit(accounts):
     # A query within the caps that takes long to plan: the time limit covers planning too (it used to
     # run unbounded before the transaction began, then answer 500).
-    unions = " UNION ".join(f"MATCH (a:Account)-[:R]->(b) WHERE a.n = {i} RETURN b AS x" for i in range(40))
+    # a relationship type of its own per run, so no plan is cached; three hops per branch, so a warm planner
+    # still takes about a second (0.2 s was too close to a short pattern's warm planning time)
+    kind = f"R_{uuid.uuid4().hex[:8]}"
+    unions = " UNION ".join(f"MATCH (a:Account)-[:{kind}]->(b)-[:{kind}]->(c)-[:{kind}]->(d) "
+                            f"WHERE a.n = {i} AND d.n > {i} RETURN d AS x" for i in range(40))
     with pytest.raises(console.QueryTimeout):
         console.run_readonly(unions, limits=console.Limits(timeout_s=0.2, max_unions=40))
 
