@@ -18,7 +18,6 @@ each account's cohesion (share of its linkage weight inside its community).
 from __future__ import annotations
 
 import random
-import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ import numpy as np
 
 from graph import db
 from graph.detect import linkage
+from graph.detect.clock import Clock
 from graph.detect.params import CommunityParams
 from graph.errors import LinkwatchError
 
@@ -55,19 +55,6 @@ class Partition:
         for account, label in getattr(self, which).items():
             by_label.setdefault(label, set()).add(account)
         return sorted(by_label.values(), key=lambda g: (-len(g), min(g)))
-
-
-class _Clock:
-    """Wall seconds per step, for the run's timing line (`linkwatch detect` prints them)."""
-
-    def __init__(self):
-        self.seconds: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def lap(self, step: str) -> None:
-        now = time.perf_counter()
-        self.seconds[step] = round(now - self._last, 2)
-        self._last = now
 
 
 def detect(engine: str = "gds", params: CommunityParams | None = None, links: dict | None = None) -> Partition:
@@ -313,7 +300,7 @@ def _gds_links(name: str, nodes: list[int], accounts: list[str]) -> _Links:
 
 
 def _detect_gds(params: CommunityParams, links: dict | None) -> Partition:
-    gds, clock = db.gds(), _Clock()
+    gds, clock = db.gds(), Clock()
     graph = project_linkage(gds, links)
     clock.lap("project")
     try:
@@ -433,7 +420,7 @@ def _split_local(graph: ig.Graph, pairs: _Links, groups: list[list[str]],
 
 
 def _detect_local(params: CommunityParams, links: dict | None) -> Partition:
-    clock = _Clock()
+    clock = Clock()
     graph = linkage_graph(links)
     ends = np.array(graph.get_edgelist(), dtype=np.int64).reshape(-1, 2)
     pairs = _Links(graph.vs["name"], ends[:, 0], ends[:, 1], graph.es["weight"], graph.es["stored"])

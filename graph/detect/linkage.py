@@ -9,12 +9,12 @@ stored and weak links together, so both engines detect on the same linkage.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from graph import cypher, db
 from graph.detect import families
+from graph.detect.clock import Clock
 from graph.detect.params import LinkageParams
 
 
@@ -44,17 +44,17 @@ def run_batched(name: str, **params) -> None:
 def build(params: LinkageParams | None = None) -> LinkageSummary:
     """Replace the LINKED edges with a fresh linkage computed from the current identifier graph."""
     params = params or LinkageParams()
-    started = time.perf_counter()
+    clock = Clock()
     since = window_start(params.window_days)
     families.refresh(params.template_family_bits)
-    families_done = time.perf_counter()
+    clock.lap("families")
     run_batched("detect/clear_linkage")
-    cleared = time.perf_counter()
+    clock.lap("clear")
     run_batched("detect/link_accounts", batch=LINK_BATCH, **params.cypher_params(since))
-    linked = time.perf_counter()
-    return replace(summary(since, params), seconds={
-        "families": round(families_done - started, 2), "clear": round(cleared - families_done, 2),
-        "link": round(linked - cleared, 2), "summary": round(time.perf_counter() - linked, 2)})
+    clock.lap("link")
+    built = summary(since, params)
+    clock.lap("summary")
+    return replace(built, seconds=clock.seconds)
 
 
 def weak_links(params: LinkageParams | None = None, since: str | None = None) -> dict:

@@ -13,6 +13,7 @@ from graph import db
 from graph.act import indicators, related
 from graph.config import setting
 from graph.detect import communities, learned, linkage, pivots, risk, scoring, seeded
+from graph.detect.clock import Clock
 from graph.detect.lineage import Lineage, trace
 from graph.detect.params import CommunityParams, LineageParams, LinkageParams, ScoringParams
 from graph.errors import LinkwatchError
@@ -88,17 +89,18 @@ def run(engine: str = "gds", settings: Settings | None = None, seeds: list[str] 
 
     groups = [g for g in partition.groups() if len(g) >= settings.community.min_cluster_size]
     clusters = {f"k{i}": sorted(g) for i, g in enumerate(groups)}
-    step = time.perf_counter()
+    steps = Clock("scoring.")
     # model-release pivots are measured from USED_MODEL and calibrated with the other measurements
     extra = {key: {"model_pivot": scoring.Feature("model_pivot", p.value, p.sentence or "no pivot to a new model")}
              for key, p in pivots.cluster_pivots(clusters).items()}
-    seconds["scoring.pivots"], step = time.perf_counter() - step, time.perf_counter()
+    steps.lap("pivots")
     scores = scoring.score_clusters(clusters, settings.scoring, extra)
-    seconds["scoring.facts"], step = time.perf_counter() - step, time.perf_counter()
+    steps.lap("facts")
     # labels, when the graph has them, train a model shown beside the score; the flag rule stays the score's
     model = learned.fit(scores, learned.read_labels())
     learned.annotate(scores, model, settings.scoring)
-    seconds["scoring.learned"] = time.perf_counter() - step
+    steps.lap("learned")
+    seconds.update(steps.seconds)
     seconds["scoring"], clock = time.perf_counter() - clock, time.perf_counter()
 
     tracked = [s for s in scores if s.score >= settings.scoring.track_threshold]
